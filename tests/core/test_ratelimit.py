@@ -1,0 +1,96 @@
+"""The client-side QPM / TPM limiter: no window ever holds more than the limits."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from clova_core.errors import ClovaConfigurationError, ClovaValidationError
+from clova_core.ratelimit import RateLimiter
+
+WINDOW = 0.3
+
+
+def max_in_window(stamps: list[tuple[float, int]], window: float) -> tuple[int, int]:
+    """The most requests and tokens that fall in any half-open window of ``window`` seconds."""
+    stamps = sorted(stamps)
+    most_requests = most_tokens = 0
+    for i, (start, _) in enumerate(stamps):
+        inside = [tokens for at, tokens in stamps[i:] if at < start + window]
+        most_requests = max(most_requests, len(inside))
+        most_tokens = max(most_tokens, sum(inside))
+    return most_requests, most_tokens
+
+
+def test_requests_per_window_are_capped_across_threads() -> None:
+    limiter = RateLimiter(requests_per_minute=5, window_seconds=WINDOW)
+    stamps: list[tuple[float, int]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(3):
+            limiter.acquire()
+            with lock:
+                stamps.append((time.monotonic(), 0))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(stamps) == 12
+    requests, _ = max_in_window(stamps, WINDOW * 0.98)
+    assert requests <= 5
+    # 12 requests at 5 per window cannot all fit in the first two windows.
+    assert max(at for at, _ in stamps) - min(at for at, _ in stamps) >= 2 * WINDOW * 0.9
+
+
+async def test_tokens_per_window_are_capped_across_tasks() -> None:
+    limiter = RateLimiter(tokens_per_minute=100, window_seconds=WINDOW)
+    stamps: list[tuple[float, int]] = []
+
+    async def task(tokens: int) -> None:
+        await limiter.aacquire(tokens)
+        stamps.append((time.monotonic(), tokens))
+
+    await asyncio.gather(*(task(30) for _ in range(7)))
+
+    _, tokens = max_in_window(stamps, WINDOW * 0.98)
+    assert tokens <= 100
+    assert len(stamps) == 7
+
+
+def test_a_request_larger_than_the_token_limit_is_a_typed_error() -> None:
+    limiter = RateLimiter(tokens_per_minute=100)
+    with pytest.raises(ClovaValidationError, match="tokens_per_minute is 100"):
+        limiter.acquire(101)
+
+
+def test_within_limits_nothing_waits() -> None:
+    # A frozen clock: any wait would never end, so finishing proves no request waited.
+    limiter = RateLimiter(requests_per_minute=3, tokens_per_minute=300, clock=lambda: 0.0)
+    done = threading.Event()
+
+    def send_three() -> None:
+        for _ in range(3):
+            limiter.acquire(100)
+        done.set()
+
+    threading.Thread(target=send_three, daemon=True).start()
+    assert done.wait(timeout=2.0)
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_non_positive_limits_are_rejected(value: int) -> None:
+    with pytest.raises(ClovaConfigurationError, match="positive"):
+        RateLimiter(requests_per_minute=value)
+
+
+def test_repr_shows_limits() -> None:
+    assert repr(RateLimiter(60, 1000)) == (
+        "RateLimiter(requests_per_minute=60, tokens_per_minute=1000)"
+    )
