@@ -35,6 +35,10 @@ from clova_core.schema import normalize_schema
 from clova_core.types import ChatRequest, Tool
 
 DEFAULT_MAX_OUTPUT_TOKENS = 1024
+MIN_DEFAULT_OUTPUT_TOKENS = 256
+"""The default cap is never shrunk below this: our input estimate errs high, and an answer
+capped at a handful of tokens is useless; if the input really is that close to the window,
+the server's 40003 says so (a typed ContextLengthExceededError)."""
 """Output cap sent when the caller gives none (see :mod:`clova_core.request`)."""
 
 
@@ -243,7 +247,7 @@ def resolve_max_tokens(
         )
     if thinking_active:
         return None
-    room = max(1, spec.context_window - estimated_input)
+    room = max(MIN_DEFAULT_OUTPUT_TOKENS, spec.context_window - estimated_input)
     default = min(DEFAULT_MAX_OUTPUT_TOKENS, spec.max_output_tokens, room)
     if has_tools:
         default = max(default, MIN_TOOL_OUTPUT_TOKENS)

@@ -18,7 +18,8 @@ Output cap (``maxTokens``, or ``spec.max_tokens_field`` on v3 - never both):
 
 * an explicit ``max_tokens`` must be ``1 .. spec.max_output_tokens`` (and >= 1024 with tools);
 * when not given we send ``DEFAULT_MAX_OUTPUT_TOKENS`` = 1024, lowered to fit the context
-  window (``context_window - estimated input``, at least 1) and capped at the model's maximum.
+  window (``context_window - estimated input``, at least ``MIN_DEFAULT_OUTPUT_TOKENS`` = 256)
+  and capped at the model's maximum.
   The v1 server default is 100 tokens, which silently truncates most answers (the anchors'
   default-100 bug); the v3 default is undocumented. Exceptions: on a thinking model with
   reasoning active nothing is sent, so the server's effort-based default applies (none 512,

@@ -80,14 +80,14 @@ def test_tool_floor_counts_against_the_window() -> None:
     assert info.value.requested_output_tokens == 1024
 
 
-def test_estimate_over_but_lower_bound_under_is_sent_with_a_minimal_default_cap() -> None:
+def test_estimate_over_but_lower_bound_under_is_sent_with_a_floored_default_cap() -> None:
     # The high estimate says "over", the lower bound cannot prove it: the request goes out
-    # (the server or an exact count decides) with the default cap lowered to the minimum.
+    # (the server or an exact count decides) with the default cap lowered to its floor.
     request = chat("HCX-DASH-001", korean(1_000))
     spec = get_chat_model("HCX-DASH-001")
     assert lower_bound_message_tokens(request.messages) < spec.max_input_tokens
-    assert prepare_chat(request, spec).body["maxTokens"] == 1
-    assert effective_max_tokens(request, spec) == 1
+    assert prepare_chat(request, spec).body["maxTokens"] == 256
+    assert effective_max_tokens(request, spec) == 256
 
 
 def test_thinking_models_check_only_the_input_when_no_cap_is_sent() -> None:
