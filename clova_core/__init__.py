@@ -1,1 +1,109 @@
-"""clova_core: the framework-free core that speaks CLOVA Studio's native API."""
+"""clova_core: the framework-free core that speaks CLOVA Studio's native API.
+
+One httpx client (sync and async) for chat v1 / v3 (JSON and native SSE streams),
+embeddings v1 / v2 and the token calculators; per-model request shaping and pre-flight
+checks; one typed error tree; retries; a QPM / TPM limiter; and a local emulator
+(:mod:`clova_core.emulator`, imported on demand).
+"""
+
+from clova_core.client import AsyncClovaClient, ClovaClient
+from clova_core.errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ClovaConfigurationError,
+    ClovaError,
+    ClovaValidationError,
+    ContextLengthExceededError,
+    ContextLimitError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    StreamError,
+    UnknownModelError,
+    UnsupportedFeatureError,
+)
+from clova_core.models import (
+    CHAT_MODELS,
+    EMBEDDING_MODELS,
+    ChatModelSpec,
+    EmbeddingModelSpec,
+    custom_chat_model,
+    get_chat_model,
+    get_embedding_model,
+)
+from clova_core.ratelimit import RateLimiter
+from clova_core.retry import RetryPolicy
+from clova_core.stream import AsyncChatStream, ChatStream
+from clova_core.types import (
+    ChatRequest,
+    ChatResult,
+    ChatTokenCount,
+    EmbeddingResult,
+    ImagePart,
+    Message,
+    ResultEvent,
+    StreamEvent,
+    TextPart,
+    TokenEvent,
+    Tool,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+)
+
+__all__ = [
+    "CHAT_MODELS",
+    "EMBEDDING_MODELS",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncChatStream",
+    "AsyncClovaClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatModelSpec",
+    "ChatRequest",
+    "ChatResult",
+    "ChatStream",
+    "ChatTokenCount",
+    "ClovaClient",
+    "ClovaConfigurationError",
+    "ClovaError",
+    "ClovaValidationError",
+    "ContextLengthExceededError",
+    "ContextLimitError",
+    "EmbeddingModelSpec",
+    "EmbeddingResult",
+    "ImagePart",
+    "InternalServerError",
+    "Message",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RateLimiter",
+    "RequestTimeoutError",
+    "ResultEvent",
+    "RetryPolicy",
+    "StreamError",
+    "StreamEvent",
+    "TextPart",
+    "TokenEvent",
+    "Tool",
+    "ToolCall",
+    "ToolCallChunk",
+    "UnknownModelError",
+    "UnsupportedFeatureError",
+    "Usage",
+    "custom_chat_model",
+    "get_chat_model",
+    "get_embedding_model",
+]

@@ -11,7 +11,7 @@
     +-- APIError                               something went wrong after a request was sent
         +-- APIConnectionError                 could not connect, or the connection dropped
         |   +-- APITimeoutError
-        +-- APIResponseError                   a reply we cannot read (non-JSON, truncated, bad event)
+        +-- APIResponseError                   unreadable reply (non-JSON, truncated, bad event)
         +-- StreamError                        an ``error`` event, or a stream cut mid-way
         +-- APIStatusError                     an HTTP error status; ``status_code``, ``code``
             +-- BadRequestError (400)

@@ -11,7 +11,9 @@ Unknown model names (new models, tuned ``taskId`` s) are not rejected: callers b
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
+
+_T = TypeVar("_T")
 
 ApiVersion = Literal[1, 3]
 ThinkingEffort = Literal["none", "low", "medium", "high"]
@@ -148,6 +150,10 @@ def models_supporting(feature: Literal["tools", "images", "thinking", "structure
     return _names_with(f"supports_{feature}")
 
 
+def _given(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
+
+
 def custom_chat_model(
     name: str,
     *,
@@ -182,22 +188,21 @@ def custom_chat_model(
             supports_thinking=True,
             supports_structured_output=True,
         )
-    overrides = {
-        "context_window": context_window,
-        "max_input_tokens": max_input_tokens,
-        "max_output_tokens": max_output_tokens,
-        "supports_tools": supports_tools,
-        "supports_images": supports_images,
-        "supports_thinking": supports_thinking,
-        "supports_structured_output": supports_structured_output,
-    }
     spec = replace(
         template,
         name=name,
         known=False,
         qpm=None,
         tpm=None,
-        **{key: value for key, value in overrides.items() if value is not None},
+        context_window=_given(context_window, template.context_window),
+        max_input_tokens=_given(max_input_tokens, template.max_input_tokens),
+        max_output_tokens=_given(max_output_tokens, template.max_output_tokens),
+        supports_tools=_given(supports_tools, template.supports_tools),
+        supports_images=_given(supports_images, template.supports_images),
+        supports_thinking=_given(supports_thinking, template.supports_thinking),
+        supports_structured_output=_given(
+            supports_structured_output, template.supports_structured_output
+        ),
     )
     if spec.max_input_tokens > spec.context_window:
         spec = replace(spec, max_input_tokens=spec.context_window)
@@ -205,7 +210,7 @@ def custom_chat_model(
 
 
 def get_chat_model(name: str) -> ChatModelSpec:
-    """The registry entry for ``name``; a :class:`~clova_core.errors.UnknownModelError` otherwise."""
+    """The registry entry for ``name``; :class:`~clova_core.errors.UnknownModelError` if none."""
     spec = CHAT_MODELS.get(name)
     if spec is None:
         from clova_core.errors import UnknownModelError

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from clova_core.models import ThinkingEffort
 
@@ -36,7 +36,7 @@ class ImagePart:
     data: str | None = None
 
 
-ContentPart = Union[TextPart, ImagePart]
+ContentPart = TextPart | ImagePart
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ class Tool:
     parameters: Mapping[str, Any] | None = None
 
 
-ToolChoice = Union[Literal["auto", "none", "required"], str]
+ToolChoice = Literal["auto", "none", "required"] | str
 """``"auto"``, ``"none"``, ``"required"`` (only expressible with a single tool, which is then
 forced), or the name of one of the request's tools to force it."""
 
@@ -174,7 +174,7 @@ class ResultEvent:
     event_id: str | None = None
 
 
-StreamEvent = Union[TokenEvent, ResultEvent]
+StreamEvent = TokenEvent | ResultEvent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,336 @@
+"""``ClovaClient`` and ``AsyncClovaClient``: the only place in the package that does HTTP.
+
+Both share :class:`~clova_core.transport.BaseClient` (configuration, headers, reply handling,
+retry policy); each has one short request loop (``_post``) and the same public methods:
+
+* ``chat`` -> :class:`~clova_core.types.ChatResult`
+  (``/v1|v3/chat-completions/{model}``, tuned ``/v2|v3/tasks/{id}/chat-completions``);
+* ``stream_chat`` -> :class:`~clova_core.stream.ChatStream` / ``AsyncChatStream`` (SSE);
+* ``embed`` -> :class:`~clova_core.types.EmbeddingResult` (``/v1/api-tools/embedding/...``);
+* ``count_chat_tokens`` -> :class:`~clova_core.types.ChatTokenCount`
+  (``/v1|v3/api-tools/chat-tokenize/{model}``);
+* ``count_embedding_tokens`` -> ``int`` (``/v1/api-tools/embedding/v2/tokenize``).
+
+Requests are validated by :mod:`clova_core.request` when a method is called, before any
+network (also for ``stream_chat``). Every call sends one ``X-NCP-CLOVASTUDIO-REQUEST-ID``
+(given or generated), the same on every retry, and every result and every
+:class:`~clova_core.errors.APIError` carries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from clova_core.constants import DEFAULT_MAX_RETRIES
+from clova_core.errors import APIError, APIStatusError
+from clova_core.models import DEFAULT_EMBEDDING_MODEL, ChatModelSpec, get_embedding_model
+from clova_core.request import (
+    WireRequest,
+    prepare_chat,
+    prepare_chat_tokenize,
+    prepare_embedding,
+    prepare_embedding_tokenize,
+    resolve_chat_spec,
+)
+from clova_core.response import (
+    parse_chat_result,
+    parse_chat_token_count,
+    parse_embedding,
+    parse_embedding_token_count,
+)
+from clova_core.retry import RetryPolicy
+from clova_core.stream import AsyncChatStream, ChatStream
+from clova_core.transport import BaseClient, new_request_id, reply_result, transport_error
+from clova_core.types import ChatRequest, ChatResult, ChatTokenCount, EmbeddingResult
+
+__all__ = ["AsyncClovaClient", "ClovaClient"]
+
+logger = logging.getLogger("clova_core")
+
+
+class ClovaClient(BaseClient):
+    """Synchronous CLOVA Studio client. Use as a context manager or call :meth:`close`.
+
+    ``api_key`` defaults to ``CLOVASTUDIO_API_KEY``; ``apigw_api_key`` (or
+    ``NCP_APIGW_API_KEY`` next to a non-``nv-`` key) switches to legacy two-header auth;
+    ``base_url`` defaults to ``CLOVASTUDIO_API_BASE_URL`` or the public host. A caller's
+    ``http_client`` is used as is and never closed by us. ``retry_policy`` tunes backoff.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        apigw_api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            apigw_api_key=apigw_api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            retry_policy=retry_policy,
+            owns_http_client=http_client is None,
+        )
+        self._owns_http_client = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        spec: ChatModelSpec | None = None,
+        request_id: str | None = None,
+        exact_token_check: bool = False,
+    ) -> ChatResult:
+        """One chat completion (clova-api.md 2, 3). ``exact_token_check`` first asks CLOVA's
+        token calculator and checks the context limits exactly (6.1, 6.2)."""
+        spec, wire, rid = self._chat_wire(request, spec, request_id, exact_token_check)
+        result = self._post(wire, rid)
+        return parse_chat_result(
+            result, api_version=wire.api_version, model=spec.name, request_id=rid
+        )
+
+    def stream_chat(
+        self,
+        request: ChatRequest,
+        *,
+        spec: ChatModelSpec | None = None,
+        request_id: str | None = None,
+        exact_token_check: bool = False,
+    ) -> ChatStream:
+        """A streamed chat completion; validated now, connected on the first ``next()``."""
+        spec, wire, rid = self._chat_wire(request, spec, request_id, exact_token_check)
+        return ChatStream(
+            client=self, http_client=self._http, wire=wire, model=spec.name, request_id=rid
+        )
+
+    def embed(
+        self, text: str, *, model: str = DEFAULT_EMBEDDING_MODEL, request_id: str | None = None
+    ) -> EmbeddingResult:
+        """One embedding vector (clova-api.md 5: one text per request)."""
+        embedding_spec = get_embedding_model(model)
+        wire, rid = prepare_embedding(text, embedding_spec), request_id or new_request_id()
+        return parse_embedding(self._post(wire, rid), model=embedding_spec.name, request_id=rid)
+
+    def count_chat_tokens(
+        self,
+        request: ChatRequest,
+        *,
+        spec: ChatModelSpec | None = None,
+        request_id: str | None = None,
+    ) -> ChatTokenCount:
+        """CLOVA's exact token count of a chat request (clova-api.md 6.1, 6.2)."""
+        wire = prepare_chat_tokenize(request, resolve_chat_spec(request, spec))
+        rid = request_id or new_request_id()
+        result = self._post(wire, rid)
+        return parse_chat_token_count(result, api_version=wire.api_version, request_id=rid)
+
+    def count_embedding_tokens(self, text: str, *, request_id: str | None = None) -> int:
+        """CLOVA's token count of a text for embedding v2 (clova-api.md 6.3)."""
+        wire, rid = prepare_embedding_tokenize(text), request_id or new_request_id()
+        return parse_embedding_token_count(self._post(wire, rid), request_id=rid)
+
+    def close(self) -> None:
+        """Close the HTTP client if this client created it."""
+        if self._owns_http_client:
+            self._http.close()
+
+    def __enter__(self) -> ClovaClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _chat_wire(
+        self,
+        request: ChatRequest,
+        spec: ChatModelSpec | None,
+        request_id: str | None,
+        exact_token_check: bool,
+    ) -> tuple[ChatModelSpec, WireRequest, str]:
+        spec = resolve_chat_spec(request, spec)
+        wire, rid = prepare_chat(request, spec), request_id or new_request_id()
+        if exact_token_check:
+            count = self.count_chat_tokens(request, spec=spec, request_id=rid)
+            wire = prepare_chat(request, spec, input_tokens=count.total)
+        return spec, wire, rid
+
+    def _post(self, wire: WireRequest, request_id: str) -> Mapping[str, Any]:
+        attempt = 0
+        while True:
+            request = self.build_request(
+                self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
+            )
+            logger.debug("POST %s request_id=%s attempt=%d", wire.path, request_id, attempt)
+            try:
+                response = self._http.send(request)
+                return reply_result(response, response.content, request_id)
+            except httpx.TransportError as exc:
+                error: APIError = transport_error(exc, request_id)
+                error.__cause__ = exc
+            except APIStatusError as exc:
+                error = exc
+            delay = self.retry_delay(error, attempt=attempt, path=wire.path)
+            if delay is None:
+                raise error
+            time.sleep(delay)
+            attempt += 1
+
+
+class AsyncClovaClient(BaseClient):
+    """Asynchronous twin of :class:`ClovaClient`: the same methods as coroutines,
+    ``stream_chat`` returns an :class:`~clova_core.stream.AsyncChatStream`; ``async with``
+    or :meth:`aclose`."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        apigw_api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            apigw_api_key=apigw_api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            retry_policy=retry_policy,
+            owns_http_client=http_client is None,
+        )
+        self._owns_http_client = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient()
+
+    async def chat(
+        self,
+        request: ChatRequest,
+        *,
+        spec: ChatModelSpec | None = None,
+        request_id: str | None = None,
+        exact_token_check: bool = False,
+    ) -> ChatResult:
+        """One chat completion; see :meth:`ClovaClient.chat`."""
+        spec, wire, rid = await self._chat_wire(request, spec, request_id, exact_token_check)
+        result = await self._post(wire, rid)
+        return parse_chat_result(
+            result, api_version=wire.api_version, model=spec.name, request_id=rid
+        )
+
+    async def stream_chat(
+        self,
+        request: ChatRequest,
+        *,
+        spec: ChatModelSpec | None = None,
+        request_id: str | None = None,
+        exact_token_check: bool = False,
+    ) -> AsyncChatStream:
+        """A streamed chat completion; validated now, connected on the first ``anext()``."""
+        spec, wire, rid = await self._chat_wire(request, spec, request_id, exact_token_check)
+        return AsyncChatStream(
+            client=self, http_client=self._http, wire=wire, model=spec.name, request_id=rid
+        )
+
+    async def embed(
+        self, text: str, *, model: str = DEFAULT_EMBEDDING_MODEL, request_id: str | None = None
+    ) -> EmbeddingResult:
+        """One embedding vector; see :meth:`ClovaClient.embed`."""
+        embedding_spec = get_embedding_model(model)
+        wire, rid = prepare_embedding(text, embedding_spec), request_id or new_request_id()
+        result = await self._post(wire, rid)
+        return parse_embedding(result, model=embedding_spec.name, request_id=rid)
+
+    async def count_chat_tokens(
+        self,
+        request: ChatRequest,
+        *,
+        spec: ChatModelSpec | None = None,
+        request_id: str | None = None,
+    ) -> ChatTokenCount:
+        """CLOVA's exact token count; see :meth:`ClovaClient.count_chat_tokens`."""
+        wire = prepare_chat_tokenize(request, resolve_chat_spec(request, spec))
+        rid = request_id or new_request_id()
+        result = await self._post(wire, rid)
+        return parse_chat_token_count(result, api_version=wire.api_version, request_id=rid)
+
+    async def count_embedding_tokens(self, text: str, *, request_id: str | None = None) -> int:
+        """CLOVA's token count of a text for embedding v2 (clova-api.md 6.3)."""
+        wire, rid = prepare_embedding_tokenize(text), request_id or new_request_id()
+        return parse_embedding_token_count(await self._post(wire, rid), request_id=rid)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it."""
+        if self._owns_http_client:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClovaClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _chat_wire(
+        self,
+        request: ChatRequest,
+        spec: ChatModelSpec | None,
+        request_id: str | None,
+        exact_token_check: bool,
+    ) -> tuple[ChatModelSpec, WireRequest, str]:
+        spec = resolve_chat_spec(request, spec)
+        wire, rid = prepare_chat(request, spec), request_id or new_request_id()
+        if exact_token_check:
+            count = await self.count_chat_tokens(request, spec=spec, request_id=rid)
+            wire = prepare_chat(request, spec, input_tokens=count.total)
+        return spec, wire, rid
+
+    async def _post(self, wire: WireRequest, request_id: str) -> Mapping[str, Any]:
+        attempt = 0
+        while True:
+            request = self.build_request(
+                self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
+            )
+            logger.debug("POST %s request_id=%s attempt=%d", wire.path, request_id, attempt)
+            try:
+                response = await self._http.send(request)
+                return reply_result(response, response.content, request_id)
+            except httpx.TransportError as exc:
+                error: APIError = transport_error(exc, request_id)
+                error.__cause__ = exc
+            except APIStatusError as exc:
+                error = exc
+            delay = self.retry_delay(error, attempt=attempt, path=wire.path)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)
+            attempt += 1
