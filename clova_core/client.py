@@ -32,6 +32,7 @@ from pydantic import SecretStr
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import APIError, APIStatusError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, ChatModelSpec, get_embedding_model
+from clova_core.ratelimit import RateLimiter
 from clova_core.request import (
     WireRequest,
     prepare_chat,
@@ -63,6 +64,8 @@ class ClovaClient(BaseClient):
     ``NCP_APIGW_API_KEY`` next to a non-``nv-`` key) switches to legacy two-header auth;
     ``base_url`` defaults to ``CLOVASTUDIO_API_BASE_URL`` or the public host. A caller's
     ``http_client`` is used as is and never closed by us. ``retry_policy`` tunes backoff.
+    ``rate_limiter`` (a :class:`~clova_core.ratelimit.RateLimiter`, shareable between
+    clients, threads and tasks) holds chat and embedding calls under a QPM / TPM quota.
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class ClovaClient(BaseClient):
         http_client: httpx.Client | None = None,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -85,6 +89,7 @@ class ClovaClient(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            rate_limiter=rate_limiter,
             owns_http_client=http_client is None,
         )
         self._owns_http_client = http_client is None
@@ -183,6 +188,7 @@ class ClovaClient(BaseClient):
                 self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
             )
             logger.debug("POST %s request_id=%s attempt=%d", wire.path, request_id, attempt)
+            self.wait_for_quota(wire)
             try:
                 response = self._http.send(request)
                 return reply_result(response, response.content, request_id)
@@ -214,6 +220,7 @@ class AsyncClovaClient(BaseClient):
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -223,6 +230,7 @@ class AsyncClovaClient(BaseClient):
             max_retries=max_retries,
             default_headers=default_headers,
             retry_policy=retry_policy,
+            rate_limiter=rate_limiter,
             owns_http_client=http_client is None,
         )
         self._owns_http_client = http_client is None
@@ -321,6 +329,7 @@ class AsyncClovaClient(BaseClient):
                 self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
             )
             logger.debug("POST %s request_id=%s attempt=%d", wire.path, request_id, attempt)
+            await self.await_quota(wire)
             try:
                 response = await self._http.send(request)
                 return reply_result(response, response.content, request_id)

@@ -57,6 +57,14 @@ class EmbeddingModelSpec:
     tpm: int | None = None
 
 
+THINKING_DEFAULT_OUTPUT_TOKENS: dict[str, int] = {
+    "none": 512,
+    "low": 5_120,
+    "medium": 10_240,
+    "high": 20_480,
+}
+"""HCX-007's default ``maxCompletionTokens`` per effort when none is sent (clova-api.md 3.5)."""
+
 MIN_TOOL_OUTPUT_TOKENS = 1024
 """Function calling needs ``maxTokens`` (or ``maxCompletionTokens``) >= 1024 (clova-api.md 3.6)."""
 

@@ -54,12 +54,14 @@ from clova_core.features import (
 from clova_core.messages import messages_to_wire
 from clova_core.models import (
     CHAT_MODELS,
+    THINKING_DEFAULT_OUTPUT_TOKENS,
     ChatModelSpec,
     EmbeddingModelSpec,
     get_chat_model,
 )
 from clova_core.tokens import (
     estimate_request_tokens,
+    estimate_tokens,
     lower_bound_message_tokens,
     lower_bound_tokens,
 )
@@ -90,6 +92,10 @@ class WireRequest:
     path: str
     body: dict[str, Any]
     api_version: int
+    quota_tokens: int | None = None
+    """What the request counts against a QPM / TPM quota: input (estimated or exact) plus the
+    requested output cap (clova-api.md 8.2). ``None``: not a quota-limited call (token
+    calculators), so a :class:`~clova_core.ratelimit.RateLimiter` lets it through."""
 
 
 def resolve_chat_spec(request: ChatRequest, spec: ChatModelSpec | None = None) -> ChatModelSpec:
@@ -249,7 +255,15 @@ def prepare_chat(
     if max_tokens is not None:
         body[_max_tokens_field(spec)] = max_tokens
     _merge_extra_body(body, request.extra_body)
-    return WireRequest(path=path, body=body, api_version=spec.api_version)
+    if max_tokens is None:  # the server's effort-based default applies (3.5)
+        effort = thinking.wire["effort"] if thinking.wire else spec.default_thinking or "low"
+        max_tokens = THINKING_DEFAULT_OUTPUT_TOKENS[effort]
+    return WireRequest(
+        path=path,
+        body=body,
+        api_version=spec.api_version,
+        quota_tokens=estimate + max_tokens,
+    )
 
 
 def _merge_extra_body(body: dict[str, Any], extra: Mapping[str, Any] | None) -> None:
@@ -314,7 +328,10 @@ def prepare_embedding(text: str, spec: EmbeddingModelSpec) -> WireRequest:
         )
     segment = check_path_segment("embedding model path", spec.path_segment)
     return WireRequest(
-        path=f"/v1/api-tools/embedding/{segment}", body={"text": text}, api_version=1
+        path=f"/v1/api-tools/embedding/{segment}",
+        body={"text": text},
+        api_version=1,
+        quota_tokens=estimate_tokens(text),
     )
 
 

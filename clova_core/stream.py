@@ -131,6 +131,7 @@ class ChatStream(_StreamState):
                 request_id=self.request_id,
                 stream=True,
             )
+            self._client.wait_for_quota(self._wire)
             try:
                 response = self._http.send(request, stream=True)
                 try:
@@ -206,6 +207,7 @@ class AsyncChatStream(_StreamState):
                 request_id=self.request_id,
                 stream=True,
             )
+            await self._client.await_quota(self._wire)
             try:
                 response = await self._http.send(request, stream=True)
                 try:

@@ -46,6 +46,8 @@ from clova_core.errors import (
     ClovaConfigurationError,
     error_from_response,
 )
+from clova_core.ratelimit import RateLimiter
+from clova_core.request import WireRequest
 from clova_core.response import parse_envelope
 from clova_core.retry import RetryPolicy, parse_retry_after, retry_delay
 
@@ -182,6 +184,7 @@ class BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
+        rate_limiter: RateLimiter | None,
         owns_http_client: bool,
     ) -> None:
         key = _secret(api_key) or _secret(_nonempty_env(ENV_API_KEY))
@@ -201,6 +204,7 @@ class BaseClient:
         self._base_url = resolve_base_url(base_url)
         self.max_retries = max_retries
         self.retry_policy = retry_policy or RetryPolicy()
+        self.rate_limiter = rate_limiter
         self.default_headers: dict[str, str] = dict(default_headers or {})
         # Our own httpx client gets the default timeout; a caller's client keeps its own
         # unless a timeout is passed explicitly.
@@ -273,6 +277,16 @@ class BaseClient:
             headers=self.headers(request_id=request_id, stream=stream),
             **extra,
         )
+
+    def wait_for_quota(self, wire: WireRequest) -> None:
+        """Block until the rate limiter lets ``wire`` go (every attempt counts: 8.2)."""
+        if self.rate_limiter is not None and wire.quota_tokens is not None:
+            self.rate_limiter.acquire(wire.quota_tokens)
+
+    async def await_quota(self, wire: WireRequest) -> None:
+        """:meth:`wait_for_quota` without blocking the event loop."""
+        if self.rate_limiter is not None and wire.quota_tokens is not None:
+            await self.rate_limiter.aacquire(wire.quota_tokens)
 
     def retry_delay(self, error: APIError, *, attempt: int, path: str) -> float | None:
         """Seconds to wait before the next try (logged), or None to raise ``error``."""

@@ -6,10 +6,14 @@ import asyncio
 import threading
 import time
 
+import httpx
 import pytest
+from transport_fakes import BASE, TEST_KEY, ok
 
+from clova_core.client import AsyncClovaClient, ClovaClient
 from clova_core.errors import ClovaConfigurationError, ClovaValidationError
 from clova_core.ratelimit import RateLimiter
+from clova_core.types import ChatRequest, Message
 
 WINDOW = 0.3
 
@@ -94,3 +98,53 @@ def test_repr_shows_limits() -> None:
     assert repr(RateLimiter(60, 1000)) == (
         "RateLimiter(requests_per_minute=60, tokens_per_minute=1000)"
     )
+
+
+# --- through the client: the limiter gates real requests on the wire -----------------------
+
+
+def _embedding_reply(request: httpx.Request) -> httpx.Response:
+    if request.url.path.endswith("/tokenize"):
+        return ok({"numTokens": 5})
+    return ok({"embedding": [0.1] * 4, "inputTokens": 3})
+
+
+def test_client_requests_never_exceed_the_limit_in_any_window() -> None:
+    arrivals: list[tuple[float, int]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        arrivals.append((time.monotonic(), 0))
+        return _embedding_reply(request)
+
+    limiter = RateLimiter(requests_per_minute=3, window_seconds=WINDOW)
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with ClovaClient(api_key=TEST_KEY, base_url=BASE, http_client=http, rate_limiter=limiter) as c:
+        for _ in range(7):
+            c.embed("안녕하세요")
+        c.count_embedding_tokens("not counted against the quota")
+
+    assert len(arrivals) == 8
+    requests, _ = max_in_window(arrivals[:7], WINDOW * 0.98)
+    assert requests <= 3
+
+
+async def test_async_chat_charges_input_plus_requested_output() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return ok({"message": {"role": "assistant", "content": "hi"}, "finishReason": "stop"})
+
+    limiter = RateLimiter(tokens_per_minute=2_000)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = AsyncClovaClient(
+        api_key=TEST_KEY, base_url=BASE, http_client=http, rate_limiter=limiter
+    )
+    async with client:
+        await client.chat(ChatRequest(model="HCX-005", messages=[Message("user", "hi")]))
+        # 3,000 requested output tokens alone exceed a 2,000 TPM quota: refused before sending.
+        with pytest.raises(ClovaValidationError, match="tokens_per_minute is 2000"):
+            await client.chat(
+                ChatRequest(model="HCX-005", messages=[Message("user", "hi")], max_tokens=3_000)
+            )
+    assert len(seen) == 1
