@@ -1,0 +1,121 @@
+"""Embeddings (clova-api.md 5) and the embedding token calculator (6.3).
+
+Vectors have 1024 dimensions and reflect lexical similarity: hashed features of lower-cased
+words (Hangul words with particles stripped), character trigrams of ASCII words and Hangul
+syllable unigrams / bigrams, each added with a hashed sign to two buckets. bge-m3 and
+clir-sts-dolphin vectors are L2-normalised (cosine models); clir-emb-dolphin vectors are not
+(an inner-product model, like the real one): their norm grows slowly with the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from typing import Any
+
+from clova_core.emulator.chat import take_control
+from clova_core.emulator.envelope import EmulatedApiError, invalid, native_success
+from clova_core.emulator.scripting import ScriptedDisconnect, ScriptedEmbedding
+from clova_core.emulator.state import Ctx, DropConnection, JsonResponse, Response
+from clova_core.emulator.text import has_hangul, strip_particle, words
+from clova_core.emulator.tokenizer import count_tokens, is_hangul
+from clova_core.models import EMBEDDING_MODELS, EmbeddingModelSpec
+
+DIMENSIONS = 1024
+MAX_TOKENIZE_CHARS = 10_000
+_SEGMENTS = {spec.path_segment: spec for spec in EMBEDDING_MODELS.values()}
+_NORMALISED = frozenset({"bge-m3", "clir-sts-dolphin"})
+
+
+def _features(text: str) -> dict[str, float]:
+    features: defaultdict[str, float] = defaultdict(float)
+    for word in words(text.lower()):
+        if has_hangul(word):
+            stem = strip_particle(word)
+            features[f"w:{stem}"] += 1.0
+            for char in stem:
+                features[f"h1:{char}"] += 0.3
+            for index in range(len(stem) - 1):
+                features[f"h2:{stem[index : index + 2]}"] += 0.7
+            continue
+        features[f"w:{word}"] += 1.0
+        padded = f"^{word}$"
+        for index in range(len(padded) - 2):
+            features[f"c3:{padded[index : index + 3]}"] += 0.4
+    if not features:
+        for char in text:
+            if not char.isspace():
+                features[f"ch:{char}"] += 1.0 if is_hangul(char) else 0.5
+    return features
+
+
+def vector(text: str, model: str) -> list[float]:
+    """The deterministic embedding of ``text`` for ``model``."""
+    values = [0.0] * DIMENSIONS
+    features = _features(text)
+    for feature, weight in sorted(features.items()):
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        first = int.from_bytes(digest[:3], "big") % DIMENSIONS
+        second = int.from_bytes(digest[3:6], "big") % DIMENSIONS
+        sign = 1.0 if digest[6] & 1 else -1.0
+        values[first] += sign * weight
+        values[second] += (1.0 if digest[7] & 1 else -1.0) * weight * 0.5
+    norm = math.sqrt(sum(value * value for value in values)) or 1.0
+    scale = 1.0 / norm
+    if model not in _NORMALISED:
+        scale *= 4.0 + math.log1p(len(features))
+    return [round(value * scale, 7) for value in values]
+
+
+def check_text(text: Any, spec: EmbeddingModelSpec, key: str = "text") -> int:
+    """Validate one input; returns its token count (40001 / 40004 / 40003 otherwise)."""
+    if not isinstance(text, str):
+        raise invalid(f"{key} must be a string")
+    if not text.strip():
+        raise EmulatedApiError("40004")
+    tokens = count_tokens(text)
+    if tokens > spec.max_input_tokens:
+        raise EmulatedApiError(
+            "40003",
+            f"Context length exceeded: {tokens} tokens > {spec.max_input_tokens} for {spec.name}",
+        )
+    return tokens
+
+
+def embed_one(
+    ctx: Ctx, spec: EmbeddingModelSpec, text: str, tokens: int
+) -> tuple[list[float], int] | None:
+    """Vector and token count for one text (a scripted vector wins); ``None`` = disconnect."""
+    item = take_control(ctx, "embedding", spec.name)
+    if isinstance(item, ScriptedDisconnect):
+        return None
+    if isinstance(item, ScriptedEmbedding):
+        counted = item.input_tokens if item.input_tokens is not None else tokens
+        return [float(value) for value in item.vector], counted
+    return vector(text, spec.name), tokens
+
+
+def embedding(ctx: Ctx) -> Response:
+    """``/v1/api-tools/embedding/{clir-emb-dolphin|clir-sts-dolphin|v2}[/{appId}]``."""
+    spec = _SEGMENTS.get(ctx.params["segment"])
+    if spec is None:
+        raise EmulatedApiError("40080", f"Model not found: {ctx.params['segment']}")
+    tokens = check_text(ctx.body.get("text"), spec)
+    headers = ctx.state.admit(spec.name, spec.qpm, spec.tpm, tokens)
+    result = embed_one(ctx, spec, ctx.body["text"], tokens)
+    if result is None:
+        return DropConnection()
+    values, counted = result
+    body = native_success({"embedding": values, "inputTokens": counted})
+    return JsonResponse(200, body, "20000", headers)
+
+
+def embedding_tokenize(ctx: Ctx) -> Response:
+    """``/v1/api-tools/embedding/v2/tokenize``: ``{"numTokens": n}`` (clova-api.md 6.3)."""
+    text = ctx.body.get("text")
+    if not isinstance(text, str) or not 1 <= len(text) <= MAX_TOKENIZE_CHARS:
+        raise invalid(f"text must be a string of 1 to {MAX_TOKENIZE_CHARS} characters")
+    if isinstance(take_control(ctx, "tokenize", "bge-m3"), ScriptedDisconnect):
+        return DropConnection()
+    return JsonResponse(200, native_success({"numTokens": count_tokens(text)}), "20000")

@@ -1,0 +1,190 @@
+"""Knobs for realism and faults, the QPM / TPM rate limiter and the seeded fault dice.
+
+Rate limiting follows clova-api.md 8.2: limits per model, QPM counts requests, TPM counts
+input tokens plus the *requested* maximum output, whichever is hit first answers
+429 / 42901. The ``Retry-After`` and ``x-ratelimit-*`` headers are **emulator-invented**
+(the docs name no headers, clova-api.md 8.2 / 12); they follow OpenAI's names.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from clova_core.emulator.envelope import EmulatedApiError
+
+RateSetting = int | Mapping[str, int] | Literal["documented"] | None
+"""Off (``None``), one limit for every model (``int``), limits by model name (a mapping; the
+key ``"*"`` is the fallback), or the documented test-key limits of ``clova_core.models``."""
+
+DEFAULT_KEYS: frozenset[str] = frozenset({"test-key"})
+DEFAULT_LEGACY_KEYS: frozenset[tuple[str, str]] = frozenset({("test-key", "test-gateway-key")})
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """Everything a test can turn. Defaults: fast, faithful, fault-free."""
+
+    keys: frozenset[str] = DEFAULT_KEYS
+    """Accepted ``Authorization: Bearer`` keys."""
+    legacy_keys: frozenset[tuple[str, str]] = DEFAULT_LEGACY_KEYS
+    """Accepted (``X-NCP-CLOVASTUDIO-API-KEY``, ``X-NCP-APIGW-API-KEY``) pairs (clova-api.md
+    1.2)."""
+    latency: float = 0.0
+    """Seconds slept before answering each request."""
+    token_delay: float = 0.0
+    """Seconds slept before each streamed event, so time-to-first-token is real."""
+    qpm: RateSetting = None
+    tpm: RateSetting = None
+    rate_window: float = 60.0
+    """Length of the rate-limit window in seconds (shorten it in tests)."""
+    rate_limit_headers: bool = True
+    """Send the invented ``x-ratelimit-*`` headers on limited models."""
+    error_rates: Mapping[int, float] = field(default_factory=dict)
+    """Injected failures by HTTP status, e.g. ``{429: 0.2, 500: 0.1, 503: 0.05}``."""
+    fault_seed: int = 0
+    """Seed of the dice for injected faults: a run is reproducible."""
+    reset_rate: float = 0.0
+    """Probability of closing the connection without any reply."""
+    cut_stream_after: int | None = None
+    """Close every stream after this many events (no ``result``)."""
+    malformed_rate: float = 0.0
+    """Probability of a truncated (invalid JSON) success body or ``result`` event."""
+    created_unit: Literal["ms", "s"] = "ms"
+    """``created`` in milliseconds (documented) or seconds (several examples), clova-api.md 3.4."""
+    stop_reason_case: Literal["lower", "upper"] = "lower"
+    """v1 ``stopReason`` casing (the docs show both), clova-api.md 2.3."""
+    sse_space: bool = False
+    """Write ``data: ...`` instead of the default ``data:...`` (clova-api.md 2.4)."""
+    done_signal: bool = False
+    """Send a trailing ``signal`` event ``{"data":"[DONE]"}`` after ``result``."""
+
+    def __post_init__(self) -> None:
+        for name in ("latency", "token_delay", "reset_rate", "malformed_rate"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+        for name in ("reset_rate", "malformed_rate"):
+            if getattr(self, name) > 1:
+                raise ValueError(f"{name} must be <= 1")
+        for status, rate in self.error_rates.items():
+            if status not in (429, 500, 503) or not 0 <= rate <= 1:
+                raise ValueError("error_rates maps 429 / 500 / 503 to a probability in [0, 1]")
+        if self.rate_window <= 0:
+            raise ValueError("rate_window must be > 0")
+        if self.created_unit not in ("ms", "s"):
+            raise ValueError("created_unit is 'ms' or 's'")
+        if self.stop_reason_case not in ("lower", "upper"):
+            raise ValueError("stop_reason_case is 'lower' or 'upper'")
+
+
+def limit_for(setting: RateSetting, model: str, documented: int | None) -> int | None:
+    """The limit that applies to ``model`` under ``setting``."""
+    if setting is None:
+        return None
+    if setting == "documented":
+        return documented
+    if isinstance(setting, int):
+        return setting
+    if isinstance(setting, Mapping):
+        return setting.get(model, setting.get("*"))
+    return None
+
+
+_INJECTED = {
+    429: ("42902", "Too many requests - overloaded"),
+    500: ("50000", "Internal server error"),
+    503: ("50300", "Service unavailable"),
+}
+
+
+class FaultDice:
+    """A seeded RNG shared by all requests: the same sequence of requests gets the same faults."""
+
+    def __init__(self, seed: int) -> None:
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def roll(self, probability: float) -> bool:
+        """True with ``probability`` (no draw is spent when it is 0 or 1)."""
+        if probability <= 0:
+            return False
+        if probability >= 1:
+            return True
+        with self._lock:
+            return self._random.random() < probability
+
+    def injected_failure(self, rates: Mapping[int, float]) -> EmulatedApiError | None:
+        """The injected error of this request, if the dice say so."""
+        for status in sorted(rates):
+            if self.roll(rates[status]):
+                code, message = _INJECTED[status]
+                return EmulatedApiError(code, message, status=status)
+        return None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits that apply to one request's model."""
+
+    key: str
+    qpm: int | None
+    tpm: int | None
+
+
+class RateLimiter:
+    """Sliding-window QPM / TPM accounting per model (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, deque[tuple[float, int]]] = {}
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Forget all counted requests."""
+        with self._lock:
+            self._entries.clear()
+
+    def admit(self, limits: Limits, tokens: int, window: float, *, headers: bool) -> dict[str, str]:
+        """Count the request or raise 429 / 42901; returns the invented headers to send."""
+        if limits.qpm is None and limits.tpm is None:
+            return {}
+        now = time.monotonic()
+        with self._lock:
+            entries = self._entries.setdefault(limits.key, deque())
+            while entries and entries[0][0] <= now - window:
+                entries.popleft()
+            used_requests = len(entries)
+            used_tokens = sum(count for _, count in entries)
+            over_requests = limits.qpm is not None and used_requests + 1 > limits.qpm
+            over_tokens = limits.tpm is not None and used_tokens + tokens > limits.tpm
+            reset = (entries[0][0] + window - now) if entries else 0.0
+            if not (over_requests or over_tokens):
+                entries.append((now, tokens))
+                used_requests += 1
+                used_tokens += tokens
+                if len(entries) == 1:
+                    reset = window
+        extra = _headers(limits, used_requests, used_tokens, reset) if headers else {}
+        if over_requests or over_tokens:
+            extra["Retry-After"] = str(max(1, math.ceil(reset)))
+            raise EmulatedApiError("42901", headers=extra)
+        return extra
+
+
+def _headers(limits: Limits, requests: int, tokens: int, reset: float) -> dict[str, str]:
+    values: dict[str, str] = {}
+    reset_text = f"{max(reset, 0.0):.3f}s"
+    if limits.qpm is not None:
+        values["x-ratelimit-limit-requests"] = str(limits.qpm)
+        values["x-ratelimit-remaining-requests"] = str(max(limits.qpm - requests, 0))
+        values["x-ratelimit-reset-requests"] = reset_text
+    if limits.tpm is not None:
+        values["x-ratelimit-limit-tokens"] = str(limits.tpm)
+        values["x-ratelimit-remaining-tokens"] = str(max(limits.tpm - tokens, 0))
+        values["x-ratelimit-reset-tokens"] = reset_text
+    return values
