@@ -1,0 +1,229 @@
+"""``ClovaXEmbeddings``: CLOVA Studio embeddings for LangChain.
+
+CLOVA embeds one text per request (clova-api.md 5.1, 5.2), so ``embed_documents`` fans the
+texts out over at most ``max_concurrency`` requests at a time (a thread pool sharing one
+``ClovaClient``; ``asyncio`` tasks behind a semaphore sharing one ``AsyncClovaClient``),
+keeps input order, and lets the core retry 429 / 5xx. Every text is checked against the
+model's input limit before anything is sent, and an over-long one is reported by index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Protocol
+
+import httpx
+from langchain_core.embeddings import Embeddings
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+
+from clova_core.client import ClovaClient
+from clova_core.constants import DEFAULT_MAX_RETRIES
+from clova_core.errors import ClovaValidationError, ContextLimitError
+from clova_core.models import DEFAULT_EMBEDDING_MODEL, get_embedding_model
+from clova_core.request import prepare_embedding
+from clova_core.types import EmbeddingResult
+from langchain_clova.clients import ClientSettings, LazyClients
+
+DEFAULT_MAX_CONCURRENCY = 8
+
+
+class _Progress(Protocol):
+    def update(self, n: int = 1) -> object: ...
+
+    def close(self) -> None: ...
+
+
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+class ClovaXEmbeddings(BaseModel, Embeddings):
+    """CLOVA Studio embedding models: ``clir-emb-dolphin`` (default), ``clir-sts-dolphin``
+    and ``bge-m3`` (1024 dimensions each).
+
+    Example:
+        ```python
+        from langchain_clova import ClovaXEmbeddings
+
+        embeddings = ClovaXEmbeddings(model="bge-m3", max_concurrency=8, normalize=True)
+        vectors = embeddings.embed_documents(["첫 번째 문서", "두 번째 문서"])
+        ```
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        protected_namespaces=(),
+        arbitrary_types_allowed=True,
+        extra="forbid",
+    )
+
+    model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL, validation_alias=AliasChoices("model", "model_name")
+    )
+    api_key: SecretStr | None = None
+    """API key; the core reads ``CLOVASTUDIO_API_KEY`` when this is not given."""
+    apigw_api_key: SecretStr | None = None
+    base_url: str | None = None
+    """API base URL; the core reads ``CLOVASTUDIO_API_BASE_URL``, else the public host."""
+    timeout: float | None = None
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1)
+    """Most requests in flight at once in ``embed_documents`` / ``aembed_documents``."""
+    normalize: bool = False
+    """L2-normalise every vector (clir-emb-dolphin vectors are not unit length)."""
+    show_progress: bool = False
+    """Show a tqdm progress bar while embedding documents."""
+    default_headers: dict[str, str] | None = None
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+
+    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
+
+    def _settings(self) -> ClientSettings:
+        return ClientSettings(
+            api_key=self.api_key,
+            apigw_api_key=self.apigw_api_key,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+        )
+
+    # --- pure helpers ------------------------------------------------------------------
+
+    def _check_texts(self, texts: Sequence[str]) -> None:
+        """Validate every text with the core before any request is sent, so an empty or
+        over-long text (clova-api.md 5: 500 tokens for the clir models, 8,192 for bge-m3)
+        fails fast with its index instead of after the others were paid for."""
+        spec = get_embedding_model(self.model)
+        for index, text in enumerate(texts):
+            try:
+                prepare_embedding(text, spec)
+            except ClovaValidationError as error:
+                raise _naming_index(error, index) from error
+
+    def _vector(self, result: EmbeddingResult) -> list[float]:
+        vector = [float(value) for value in result.embedding]
+        if not self.normalize:
+            return vector
+        norm = math.sqrt(math.fsum(value * value for value in vector))
+        return [value / norm for value in vector] if norm else vector
+
+    def _progress(self, total: int) -> _Progress:
+        if not self.show_progress:
+            return _NoProgress()
+        from tqdm.auto import tqdm
+
+        progress: _Progress = tqdm(total=total, desc=f"Embedding ({self.model})", unit="text")
+        return progress
+
+    # --- sync --------------------------------------------------------------------------
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts, at most ``max_concurrency`` requests at a time, in input order."""
+        if not texts:
+            return []
+        self._check_texts(texts)
+        client = self._clients.sync(self._settings())
+        progress = self._progress(len(texts))
+        try:
+            if len(texts) == 1 or self.max_concurrency == 1:
+                return [self._embed_one(client, text, progress) for text in texts]
+            return self._fan_out(client, texts, progress)
+        finally:
+            progress.close()
+
+    def _embed_one(self, client: ClovaClient, text: str, progress: _Progress) -> list[float]:
+        result = client.embed(text, model=self.model)
+        progress.update(1)
+        return self._vector(result)
+
+    def _fan_out(
+        self, client: ClovaClient, texts: Sequence[str], progress: _Progress
+    ) -> list[list[float]]:
+        vectors: list[list[float]] = [[] for _ in texts]
+        workers = min(self.max_concurrency, len(texts))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clova-embed") as pool:
+            futures: dict[Future[list[float]], int] = {
+                pool.submit(self._embed_one, client, text, progress): index
+                for index, text in enumerate(texts)
+            }
+            try:
+                for future in as_completed(futures):
+                    vectors[futures[future]] = future.result()
+            except BaseException:
+                # Stop queued texts; the at most ``workers`` requests in flight finish.
+                for future in futures:
+                    future.cancel()
+                raise
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one text (the core validates it before sending)."""
+        client = self._clients.sync(self._settings())
+        return self._vector(client.embed(text, model=self.model))
+
+    # --- async -------------------------------------------------------------------------
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts concurrently (``max_concurrency`` at a time), in input order."""
+        if not texts:
+            return []
+        self._check_texts(texts)
+        client = self._clients.async_(self._settings())
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+        progress = self._progress(len(texts))
+
+        async def embed(text: str) -> list[float]:
+            async with semaphore:
+                result = await client.embed(text, model=self.model)
+            progress.update(1)
+            return self._vector(result)
+
+        tasks = [asyncio.ensure_future(embed(text)) for text in texts]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            progress.close()
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Embed one text (the core validates it before sending)."""
+        client = self._clients.async_(self._settings())
+        return self._vector(await client.embed(text, model=self.model))
+
+    def close(self) -> None:
+        """Close the sync HTTP client (it is rebuilt on next use)."""
+        self._clients.close()
+
+    async def aclose(self) -> None:
+        """Close both HTTP clients (they are rebuilt on next use)."""
+        await self._clients.aclose()
+
+
+def _naming_index(error: ClovaValidationError, index: int) -> ClovaValidationError:
+    """The core's validation error, re-raised as the same type naming the text's index."""
+    message = f"texts[{index}]: {error}"
+    if isinstance(error, ContextLimitError):
+        return ContextLimitError(
+            message,
+            input_tokens=error.input_tokens,
+            max_input_tokens=error.max_input_tokens,
+            requested_output_tokens=error.requested_output_tokens,
+            context_window=error.context_window,
+            exact=error.exact,
+        )
+    return type(error)(message)
