@@ -106,12 +106,16 @@ def name_candidates(text: str, exclude: set[str]) -> list[str]:
 class Evidence:
     """A cursor over the values found in ``text``; each value is handed out once."""
 
-    def __init__(self, text: str, exclude: Iterable[str] = ()) -> None:
+    def __init__(self, text: str, exclude: Iterable[str] = (), prefer: Iterable[str] = ()) -> None:
+        """``prefer``: values (lower-cased) that go first when the text mentions them, such
+        as the examples a tool's description lists."""
         self.text = text
         self.exclude = {item.lower() for item in exclude}
         self._numbers = deque(numbers(text))
         self._quoted = deque(quoted_strings(text))
-        self._names = deque(name_candidates(text, self.exclude))
+        preferred = {item.lower() for item in prefer}
+        names = name_candidates(text, self.exclude)
+        self._names = deque(sorted(names, key=lambda name: name.lower() not in preferred))
         self._used: set[str] = set()
 
     def has_number(self) -> bool:

@@ -29,6 +29,9 @@ _CLAUSE_RE = re.compile(
 _ID_ALPHABET = string.ascii_letters + string.digits
 
 
+_CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][A-Za-z]*\b")
+
+
 def _name_terms(tool: ToolDef) -> set[str]:
     return {part for part in split_identifier(tool.name) if part not in STOPWORDS}
 
@@ -68,8 +71,12 @@ def build_arguments(tool: ToolDef, text: str) -> dict[str, object]:
     """Arguments for ``tool`` valid against its parameters schema, taken from ``text``."""
     if not tool.parameters.get("properties"):
         return {}
-    exclude = {tool.name.lower(), *split_identifier(tool.name), *content_terms(tool.description)}
-    value = fill(tool.parameters, Evidence(text, exclude))
+    # Description words are instructions, not values, except capitalised ones: descriptions
+    # often list the accepted values ("a city: Seoul, Busan or Jeju"; "USD, EUR or JPY").
+    examples = {word.lower() for word in _CAPITALISED_WORD_RE.findall(tool.description)}
+    description_terms = set(content_terms(tool.description)) - examples
+    exclude = {tool.name.lower(), *split_identifier(tool.name), *description_terms}
+    value = fill(tool.parameters, Evidence(text, exclude, prefer=examples))
     return value if isinstance(value, dict) else {}
 
 
