@@ -10,8 +10,9 @@ live in ``clova_core``; its typed errors reach the caller unchanged.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -26,9 +27,9 @@ from clova_core import tokens
 from clova_core.constants import DEFAULT_MAX_RETRIES, ENV_API_KEY, ENV_APIGW_API_KEY
 from clova_core.errors import UnsupportedFeatureError
 from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort, get_chat_model
+from clova_core.pool import ClientPool
 from clova_core.types import ChatRequest
 from langchain_clova import structured_output
-from langchain_clova.clients import ClientSettings, LazyClients
 from langchain_clova.messages import MODEL_PROVIDER, StreamAssembler, chat_result, to_clova_messages
 from langchain_clova.payload import SAMPLING_FIELDS, build_chat_request, thinking_effort
 from langchain_clova.profiles import profile_from_spec
@@ -118,7 +119,24 @@ class ChatClovaX(BaseChatModel):
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
 
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
+    _pool: ClientPool | None = PrivateAttr(default=None)
+    _pool_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def _core(self) -> ClientPool:
+        """This instance's core clients, built on first use and reused (pooled connections)."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ClientPool(
+                    api_key=self.api_key,
+                    apigw_api_key=self.apigw_api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    default_headers=self.default_headers,
+                    http_client=self.http_client,
+                    async_http_client=self.http_async_client,
+                )
+            return self._pool
 
     @field_validator("thinking", mode="before")
     @classmethod
@@ -192,18 +210,6 @@ class ChatClovaX(BaseChatModel):
 
     # --- core calls ---------------------------------------------------------------------
 
-    def _settings(self) -> ClientSettings:
-        return ClientSettings(
-            api_key=self.api_key,
-            apigw_api_key=self.apigw_api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-        )
-
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -212,7 +218,7 @@ class ChatClovaX(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, spec = self._chat_request(messages, stop, kwargs)
-        result = self._clients.sync(self._settings()).chat(
+        result = self._core().sync.chat(
             request,
             spec=spec,
             request_id=kwargs.get("request_id"),
@@ -228,11 +234,15 @@ class ChatClovaX(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, spec = self._chat_request(messages, stop, kwargs)
-        result = await self._clients.async_(self._settings()).chat(
-            request,
-            spec=spec,
-            request_id=kwargs.get("request_id"),
-            exact_token_check=self.exact_token_count,
+        result = (
+            await self._core()
+            .for_running_loop()
+            .chat(
+                request,
+                spec=spec,
+                request_id=kwargs.get("request_id"),
+                exact_token_check=self.exact_token_count,
+            )
         )
         return chat_result(result)
 
@@ -246,7 +256,7 @@ class ChatClovaX(BaseChatModel):
         # LangChain's ``stream`` reports each yielded chunk to the callbacks itself.
         request, spec = self._chat_request(messages, stop, kwargs)
         assembler = StreamAssembler()
-        with self._clients.sync(self._settings()).stream_chat(
+        with self._core().sync.stream_chat(
             request,
             spec=spec,
             request_id=kwargs.get("request_id"),
@@ -266,11 +276,15 @@ class ChatClovaX(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, spec = self._chat_request(messages, stop, kwargs)
         assembler = StreamAssembler()
-        stream = await self._clients.async_(self._settings()).stream_chat(
-            request,
-            spec=spec,
-            request_id=kwargs.get("request_id"),
-            exact_token_check=self.exact_token_count,
+        stream = (
+            await self._core()
+            .for_running_loop()
+            .stream_chat(
+                request,
+                spec=spec,
+                request_id=kwargs.get("request_id"),
+                exact_token_check=self.exact_token_count,
+            )
         )
         async with stream:
             async for event in stream:
@@ -280,11 +294,13 @@ class ChatClovaX(BaseChatModel):
 
     def close(self) -> None:
         """Close the sync HTTP client (it is rebuilt on next use)."""
-        self._clients.close()
+        if self._pool is not None:
+            self._pool.close()
 
     async def aclose(self) -> None:
         """Close both HTTP clients (they are rebuilt on next use)."""
-        await self._clients.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     # --- tokens ------------------------------------------------------------------------
 
@@ -308,7 +324,7 @@ class ChatClovaX(BaseChatModel):
             tools=to_clova_tools(format_tools(tools or ())),
         )
         if self.exact_token_count:
-            client = self._clients.sync(self._settings())
+            client = self._core().sync
             return client.count_chat_tokens(request, spec=self.model_spec).total
         return tokens.estimate_request_tokens(request)
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import httpx
 from langchain_core.embeddings import Embeddings
@@ -23,9 +24,9 @@ from clova_core.client import ClovaClient
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import ClovaValidationError, ContextLimitError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, get_embedding_model
+from clova_core.pool import ClientPool
 from clova_core.request import prepare_embedding
 from clova_core.types import EmbeddingResult
-from langchain_clova.clients import ClientSettings, LazyClients
 
 DEFAULT_MAX_CONCURRENCY = 8
 
@@ -84,19 +85,24 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
 
-    _clients: LazyClients = PrivateAttr(default_factory=LazyClients)
+    _pool: ClientPool | None = PrivateAttr(default=None)
+    _pool_lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def _settings(self) -> ClientSettings:
-        return ClientSettings(
-            api_key=self.api_key,
-            apigw_api_key=self.apigw_api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-        )
+    def _core(self) -> ClientPool:
+        """This instance's core clients, built on first use and reused (pooled connections)."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ClientPool(
+                    api_key=self.api_key,
+                    apigw_api_key=self.apigw_api_key,
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.max_retries,
+                    default_headers=self.default_headers,
+                    http_client=self.http_client,
+                    async_http_client=self.http_async_client,
+                )
+            return self._pool
 
     # --- pure helpers ------------------------------------------------------------------
 
@@ -133,7 +139,7 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
         if not texts:
             return []
         self._check_texts(texts)
-        client = self._clients.sync(self._settings())
+        client = self._core().sync
         progress = self._progress(len(texts))
         try:
             if len(texts) == 1 or self.max_concurrency == 1:
@@ -169,7 +175,7 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one text (the core validates it before sending)."""
-        client = self._clients.sync(self._settings())
+        client = self._core().sync
         return self._vector(client.embed(text, model=self.model))
 
     # --- async -------------------------------------------------------------------------
@@ -179,7 +185,7 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
         if not texts:
             return []
         self._check_texts(texts)
-        client = self._clients.async_(self._settings())
+        client = self._core().for_running_loop()
         semaphore = asyncio.Semaphore(self.max_concurrency)
         progress = self._progress(len(texts))
 
@@ -202,16 +208,18 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
 
     async def aembed_query(self, text: str) -> list[float]:
         """Embed one text (the core validates it before sending)."""
-        client = self._clients.async_(self._settings())
+        client = self._core().for_running_loop()
         return self._vector(await client.embed(text, model=self.model))
 
     def close(self) -> None:
         """Close the sync HTTP client (it is rebuilt on next use)."""
-        self._clients.close()
+        if self._pool is not None:
+            self._pool.close()
 
     async def aclose(self) -> None:
         """Close both HTTP clients (they are rebuilt on next use)."""
-        await self._clients.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 def _naming_index(error: ClovaValidationError, index: int) -> ClovaValidationError:

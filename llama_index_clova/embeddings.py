@@ -20,7 +20,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
-from llama_index_clova.clients import CoreClients
+from clova_core.pool import ClientPool
 from llama_index_clova.embedding_limits import check_texts
 
 DEFAULT_MAX_CONCURRENCY = 4
@@ -75,7 +75,7 @@ class ClovaXEmbedding(BaseEmbedding):
     )
 
     _spec: EmbeddingModelSpec = PrivateAttr()
-    _clients: CoreClients = PrivateAttr()
+    _clients: ClientPool = PrivateAttr()
     _semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
         PrivateAttr(default_factory=weakref.WeakKeyDictionary)
     )
@@ -85,7 +85,7 @@ class ClovaXEmbedding(BaseEmbedding):
         validation, so the core's typed errors reach the caller unwrapped)."""
         super().__init__(**kwargs)
         self._spec = get_embedding_model(self.model_name)
-        self._clients = CoreClients(
+        self._clients = ClientPool(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=self.timeout,
@@ -94,6 +94,7 @@ class ClovaXEmbedding(BaseEmbedding):
             http_client=self.http_client,
             async_http_client=self.async_http_client,
         )
+        _ = self._clients.sync  # a missing key is a ClovaConfigurationError right here
 
     def close(self) -> None:
         """Close the sync client's connections (a caller's ``http_client`` is left open)."""

@@ -37,10 +37,10 @@ from typing_extensions import override
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort
+from clova_core.pool import ClientPool
 from clova_core.request import effective_max_tokens
 from clova_core.types import ChatRequest
 from llama_index_clova.chat_request import ChatCall, build_chat_request, resolve_spec
-from llama_index_clova.clients import CoreClients
 from llama_index_clova.messages import ChatStreamBuilder, chat_response_from_result
 from llama_index_clova.structured import Strategy, StructuredOutputLLM, choose_strategy
 from llama_index_clova.tools import (
@@ -123,7 +123,7 @@ class ClovaX(StructuredOutputLLM):
     )
 
     _spec: ChatModelSpec = PrivateAttr()
-    _clients: CoreClients = PrivateAttr()
+    _clients: ClientPool = PrivateAttr()
 
     def __init__(self, **kwargs: Any) -> None:
         """Validate the fields, then resolve the model spec and build the sync client.
@@ -135,7 +135,7 @@ class ClovaX(StructuredOutputLLM):
         self._spec = resolve_spec(
             self.model, context_window=self.context_window, num_output=self.num_output
         )
-        self._clients = CoreClients(
+        self._clients = ClientPool(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=self.timeout,
@@ -144,6 +144,7 @@ class ClovaX(StructuredOutputLLM):
             http_client=self.http_client,
             async_http_client=self.async_http_client,
         )
+        _ = self._clients.sync  # a missing key is a ClovaConfigurationError right here
 
     def close(self) -> None:
         """Close the sync client's connections (a caller's ``http_client`` is left open)."""

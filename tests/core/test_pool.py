@@ -1,0 +1,71 @@
+"""ClientPool: one sync client, one async client per event loop, lazily built."""
+
+# clean_env (autouse, imported) keeps CLOVASTUDIO_* variables of the outer environment out.
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from transport_fakes import BASE, TEST_KEY, clean_env, ok  # noqa: F401
+
+from clova_core.client import AsyncClovaClient
+from clova_core.errors import ClovaConfigurationError
+from clova_core.pool import ClientPool
+from clova_core.ratelimit import RateLimiter
+
+
+def test_the_sync_client_is_built_once_with_the_options() -> None:
+    limiter = RateLimiter(requests_per_minute=10)
+    pool = ClientPool(api_key=TEST_KEY, base_url=BASE, max_retries=5, rate_limiter=limiter)
+    client = pool.sync
+    assert pool.sync is client
+    assert (client.base_url, client.max_retries, client.rate_limiter) == (BASE, 5, limiter)
+    pool.close()
+
+
+def test_async_clients_are_one_per_event_loop() -> None:
+    pool = ClientPool(api_key=TEST_KEY, base_url=BASE)
+
+    async def get() -> AsyncClovaClient:
+        first = pool.for_running_loop()
+        assert pool.for_running_loop() is first
+        return first
+
+    async def get_and_close() -> AsyncClovaClient:
+        client = await get()
+        await pool.aclose()
+        return client
+
+    one = asyncio.run(get_and_close())
+    another = asyncio.run(get_and_close())
+    assert one is not another  # an httpx.AsyncClient is bound to the loop that used it
+
+
+def test_a_callers_async_http_client_is_used_in_every_loop() -> None:
+    served: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        served.append(request.url.path)
+        return ok({"numTokens": 3})
+
+    given = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    pool = ClientPool(api_key=TEST_KEY, base_url=BASE, async_http_client=given)
+
+    async def count() -> int:
+        return await pool.for_running_loop().count_embedding_tokens("안녕")
+
+    assert asyncio.run(count()) == asyncio.run(count()) == 3
+    assert served == ["/v1/api-tools/embedding/v2/tokenize"] * 2
+    asyncio.run(given.aclose())
+
+
+def test_a_missing_key_is_reported_on_first_use() -> None:
+    pool = ClientPool()  # building the pool itself needs no key
+    with pytest.raises(ClovaConfigurationError, match="CLOVASTUDIO_API_KEY"):
+        _ = pool.sync
+
+
+def test_repr_has_no_key() -> None:
+    assert TEST_KEY not in repr(ClientPool(api_key=TEST_KEY, base_url=BASE))
