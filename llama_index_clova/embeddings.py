@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import AliasChoices
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
@@ -40,9 +41,12 @@ class ClovaXEmbedding(BaseEmbedding):
     Queries and documents use the same endpoint (CLOVA has no query/passage split).
     """
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
     model_name: str = Field(
         default=DEFAULT_EMBEDDING_MODEL,
-        description="clir-emb-dolphin, clir-sts-dolphin or bge-m3.",
+        validation_alias=AliasChoices("model_name", "model"),
+        description="clir-emb-dolphin, clir-sts-dolphin or bge-m3 (also accepted as ``model``).",
     )
     embed_batch_size: int = Field(
         default=DEFAULT_EMBED_BATCH_SIZE,

@@ -30,7 +30,7 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import ToolSelection
 from typing_extensions import override
@@ -67,7 +67,10 @@ class ClovaX(StructuredOutputLLM):
     ``None`` for a generation parameter means "not sent": the server default applies.
     A model the registry does not know (a new model) needs ``context_window``; ``task_id``
     calls a tuned task of the base ``model``. Errors are the core's typed errors, unchanged.
+    A misspelled argument is an error, never silently ignored.
     """
+
+    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(default=DEFAULT_CHAT_MODEL, description="CLOVA Studio model name.")
     api_key: SecretStr | None = Field(
