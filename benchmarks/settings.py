@@ -1,0 +1,72 @@
+"""Trial counts and sizes: the full run (about 4-5 minutes on 2 cores) and ``--quick``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run's duration depends on."""
+
+    # 1. short chat, per-call overhead
+    chat_trials: int = 5
+    chat_calls: int = 40
+    """Calls per trial; a trial's value is the median call."""
+    chat_warmup: int = 5
+
+    # 2. streaming
+    ttfc_trials: int = 15
+    ttfc_tokens: int = 5
+    """Short paced streams for time-to-first-chunk (many trials: a robust median)."""
+    paced_trials: int = 3
+    paced_tokens: int = 160
+    token_delay: float = 0.005
+    """Emulator pacing between events of the paced streams (seconds)."""
+    burst_trials: int = 3
+    burst_tokens: int = 2000
+    """Unpaced stream for chunks per second through each stack."""
+
+    # 3. embeddings
+    embed_trials: int = 3
+    embed_texts: int = 1000
+    embed_texts_sequential: int = 60
+    """Texts for the alternatives that send one request per text, one after another."""
+    embed_latency: float = 0.020
+    embed_concurrency: int = 8
+    embed_qpm: int = 6000
+    embed_mock_texts: int = 240
+    """Texts of the server-free check (mock transport sleeping the same latency)."""
+
+    # 4. imports
+    import_trials: int = 4
+    import_focus_trials: int = 6
+    """Extra trials of the four imports the import target compares."""
+    import_warmup: bool = True
+    """One untimed interpreter imports every case first (bytecode and page caches)."""
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (``None`` values are ignored)."""
+        return replace(self, **{key: value for key, value in changes.items() if value is not None})
+
+
+FULL = Settings()
+
+QUICK = Settings(
+    chat_trials=3,
+    chat_calls=15,
+    chat_warmup=2,
+    ttfc_trials=5,
+    paced_trials=1,
+    paced_tokens=80,
+    burst_trials=1,
+    burst_tokens=500,
+    embed_trials=1,
+    embed_texts=200,
+    embed_texts_sequential=20,
+    embed_mock_texts=160,
+    import_trials=1,
+    import_focus_trials=0,
+    import_warmup=False,
+)
