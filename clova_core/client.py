@@ -49,7 +49,13 @@ from clova_core.response import (
 )
 from clova_core.retry import RetryPolicy
 from clova_core.stream import AsyncChatStream, ChatStream
-from clova_core.transport import BaseClient, new_request_id, reply_result, transport_error
+from clova_core.transport import (
+    BaseClient,
+    default_ssl_context,
+    new_request_id,
+    reply_result,
+    transport_error,
+)
 from clova_core.types import ChatRequest, ChatResult, ChatTokenCount, EmbeddingResult
 
 __all__ = ["AsyncClovaClient", "ClovaClient"]
@@ -93,7 +99,9 @@ class ClovaClient(BaseClient):
             owns_http_client=http_client is None,
         )
         self._owns_http_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
+        self._http = (
+            http_client if http_client is not None else httpx.Client(verify=default_ssl_context())
+        )
 
     def chat(
         self,
@@ -192,7 +200,7 @@ class ClovaClient(BaseClient):
             try:
                 response = self._http.send(request)
                 return reply_result(response, response.content, request_id)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: APIError = transport_error(exc, request_id)
                 error.__cause__ = exc
             except APIStatusError as exc:
@@ -234,7 +242,11 @@ class AsyncClovaClient(BaseClient):
             owns_http_client=http_client is None,
         )
         self._owns_http_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(verify=default_ssl_context())
+        )
 
     async def chat(
         self,
@@ -333,7 +345,7 @@ class AsyncClovaClient(BaseClient):
             try:
                 response = await self._http.send(request)
                 return reply_result(response, response.content, request_id)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error: APIError = transport_error(exc, request_id)
                 error.__cause__ = exc
             except APIStatusError as exc:

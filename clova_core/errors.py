@@ -204,6 +204,52 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 
 _MAX_BODY_IN_MESSAGE = 200
 
+_CODE_HINTS: dict[str, str] = {
+    "40003": "Shorten the input (trim the chat history) or lower max_tokens.",
+    "40080": "Check the model name; a tuned model is called with task_id and its base model.",
+    "40082": "This model was retired: move to a current one (HCX-005, HCX-007, HCX-DASH-002).",
+    "40083": "The account has no resource for this model: check its subscription.",
+    "40084": "The model is not served on this API: HCX-003 / HCX-DASH-001 use v1, "
+    "HCX-005 / HCX-007 / HCX-DASH-002 use v3.",
+    "40170": "Subscribe to CLOVA Studio in the NAVER Cloud console.",
+}
+_STATUS_HINTS: dict[int, str] = {
+    401: "Check the API key: pass api_key=... or set CLOVASTUDIO_API_KEY (a key issued before "
+    "2025 also needs apigw_api_key / NCP_APIGW_API_KEY).",
+    403: "The key has no permission for this model or task: check its app in the console.",
+    404: "Check the model name or task id, and the base URL (CLOVASTUDIO_API_BASE_URL).",
+    408: "The server timed out: retry later or send a shorter request.",
+    413: "The request body is over 50 MB: send fewer or smaller images.",
+    429: "Over the QPM / TPM quota, or the service is busy: retry later, raise max_retries, "
+    "or pace requests with quota_limiter=RateLimiter(...).",
+}
+_SERVER_HINT = "A server-side failure, usually transient: retry later or raise max_retries."
+UNEXPECTED_REPLY_HINT = (
+    "Check that base_url points at CLOVA Studio (a proxy or gateway may have answered); "
+    "if it does, report this with the request id."
+)
+"""What to do about a reply this client cannot read (used by the parsers)."""
+CONNECTION_HINT = "Check the network and base_url, or raise max_retries."
+TIMEOUT_HINT = "Raise timeout=..., or retry later."
+
+
+def error_hint(status_code: int | None, code: str | None) -> str | None:
+    """What the caller can change, for a CLOVA code or HTTP status (clova-api.md 8.1)."""
+    if code is not None and code in _CODE_HINTS:
+        return _CODE_HINTS[code]
+    if status_code is None:
+        return None
+    if status_code >= 500:
+        return _SERVER_HINT
+    return _STATUS_HINTS.get(status_code)
+
+
+def _with_hint(message: str, status_code: int | None, code: str | None) -> str:
+    hint = error_hint(status_code, code)
+    if hint is None:
+        return message
+    return f"{message.rstrip()}{'' if message.rstrip().endswith(('.', '!', '?')) else '.'} {hint}"
+
 
 def _envelope(body: Any) -> tuple[str | None, str | None]:
     """(code, message) from a native or OpenAI-style envelope, else (None, None)."""
@@ -242,7 +288,7 @@ def error_from_response(
     body: Any
     try:
         body = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         body = text
     code, message = _envelope(body)
     if message is None:
@@ -250,7 +296,7 @@ def error_from_response(
         message = f"HTTP {status_code}" + (f": {snippet}" if snippet else "")
     cls = error_class_for(status_code, code)
     return cls(
-        f"CLOVA Studio error: {message}",
+        _with_hint(f"CLOVA Studio error: {message}", status_code, code),
         status_code=status_code,
         request_id=request_id,
         code=code,
@@ -275,10 +321,15 @@ def error_from_stream_event(
 ) -> StreamError:
     """Map an in-stream ``error`` event's data to a :class:`StreamError`."""
     code, message = _envelope(data)
+    status_code = http_status_for_code(code)
     return StreamError(
-        f"CLOVA Studio stream error: {message or 'error event without a message'}",
+        _with_hint(
+            f"CLOVA Studio stream error: {message or 'error event without a message'}",
+            status_code,
+            code,
+        ),
         request_id=request_id,
-        status_code=http_status_for_code(code),
+        status_code=status_code,
         code=code,
         partial_content=partial_content,
         partial_thinking=partial_thinking,

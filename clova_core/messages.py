@@ -88,7 +88,7 @@ def _tool_call_to_wire(call: ToolCall, index: int) -> dict[str, Any]:
     if isinstance(arguments, str):
         try:
             arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ClovaValidationError(
                 f"messages[{index}].tool_calls[{call.name!r}].arguments is not valid JSON; "
                 "CLOVA needs the arguments as a JSON object (clova-api.md 3.6)."

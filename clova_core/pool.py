@@ -7,14 +7,20 @@ runs ``asyncio.run`` several times in one process. A caller's own ``async_http_c
 used for every loop, as given. Building a client resolves the API key and base URL (the
 argument, else ``CLOVASTUDIO_API_KEY`` / ``CLOVASTUDIO_API_BASE_URL``), so a missing key
 is reported on first use as :class:`~clova_core.errors.ClovaConfigurationError`.
+
+A loop's client closes its connections when that loop shuts down (``asyncio.run`` and every
+``loop.shutdown_asyncgens()``), so ``asyncio.run(model.ainvoke(...))`` in a loop leaves no
+socket behind; it would otherwise keep one connection open per finished loop for the life
+of the model (the client references its loop, so a weak mapping alone never lets go).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 import httpx
@@ -23,10 +29,12 @@ from pydantic import SecretStr
 from clova_core.client import AsyncClovaClient, ClovaClient
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.ratelimit import RateLimiter
+from clova_core.retry import RetryPolicy
 
 
 class ClientPool:
-    """Sync and per-event-loop async clients sharing one configuration."""
+    """Sync and per-event-loop async clients sharing one configuration (including one
+    ``rate_limiter`` and one ``retry_policy``)."""
 
     def __init__(
         self,
@@ -40,6 +48,7 @@ class ClientPool:
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         rate_limiter: RateLimiter | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self._options: dict[str, Any] = {
             "api_key": api_key,
@@ -49,12 +58,13 @@ class ClientPool:
             "max_retries": max_retries,
             "default_headers": default_headers,
             "rate_limiter": rate_limiter,
+            "retry_policy": retry_policy,
         }
         self._http_client = http_client
         self._async_http_client = async_http_client
         self._lock = threading.Lock()
         self._sync: ClovaClient | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncClovaClient] = (
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -73,11 +83,13 @@ class ClientPool:
         """The async client of the running event loop (built on first use in that loop)."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            client = self._async.get(loop)
-            if client is None:
+            for closed in [other for other in self._async if other.is_closed()]:
+                self._async.pop(closed).abandon()
+            entry = self._async.get(loop)
+            if entry is None:
                 client = AsyncClovaClient(**self._options, http_client=self._async_http_client)
-                self._async[loop] = client
-            return client
+                entry = self._async[loop] = _LoopClient(client)
+            return entry.client
 
     def close(self) -> None:
         """Close the sync client's connections (a caller's ``http_client`` stays open).
@@ -91,6 +103,56 @@ class ClientPool:
         """Close the running loop's async client and the sync client."""
         self.close()
         with self._lock:
-            client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
+            entry = self._async.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await entry.aclose()
+
+
+class _LoopClient:
+    """An async client and an async generator that closes it when its loop shuts down.
+
+    The generator is run to its ``yield`` at once (nothing in it awaits), which registers it
+    with the running loop's async-generator hooks; the loop's ``shutdown_asyncgens()`` (run
+    by ``asyncio.run``) then closes it, and its ``finally`` closes the client inside the loop.
+
+    When this entry is dropped instead (the pool, or the model holding it, is garbage while
+    a stream it started may still be reading), the generator is finished without touching
+    the client: a generator collected unfinished would have the loop close the client under
+    that stream. The generator holds the client and a flag, never this object, so dropping
+    the entry runs ``__del__`` at once (no reference cycle).
+    """
+
+    def __init__(self, client: AsyncClovaClient) -> None:
+        self.client = client
+        self._leave_open = [False]
+        self._closer = _close_at_shutdown(client, self._leave_open)
+        with contextlib.suppress(StopIteration):
+            self._closer.__anext__().send(None)
+
+    async def aclose(self) -> None:
+        """Close the client now (from its own loop)."""
+        await self._closer.aclose()
+
+    def abandon(self) -> None:
+        """Finish the generator without closing the client: for a loop closed without
+        ``shutdown_asyncgens()`` (its connections can no longer be closed in it; garbage
+        collection releases the sockets) and for an entry that is dropped."""
+        self._leave_open[0] = True
+        with contextlib.suppress(StopIteration, RuntimeError):
+            self._closer.aclose().send(None)
+
+    def __del__(self) -> None:
+        try:
+            self.abandon()
+        except Exception:  # at interpreter exit, module globals may be gone
+            return
+
+
+async def _close_at_shutdown(
+    client: AsyncClovaClient, leave_open: list[bool]
+) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        if not leave_open[0]:
             await client.aclose()

@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable
 
 from clova_core.errors import ClovaConfigurationError, ClovaValidationError
+from clova_core.models import EMBEDDING_MODELS, ChatModelSpec, EmbeddingModelSpec, get_chat_model
 
 WINDOW_SECONDS = 60.0
 
@@ -52,6 +53,23 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._sent: deque[tuple[float, int]] = deque()
         self._tokens_in_window = 0
+
+    @classmethod
+    def for_model(cls, model: str, *, window_seconds: float = WINDOW_SECONDS) -> RateLimiter:
+        """A limiter at a model's documented test-key QPM / TPM (clova-api.md 8.2), e.g.
+        ``RateLimiter.for_model("bge-m3")``: 60 requests and 40,000 tokens a minute.
+
+        The quota is per account and model: share one limiter between every object that
+        calls ``model``. Service apps have higher limits; pass them to the constructor."""
+        spec: ChatModelSpec | EmbeddingModelSpec = (
+            EMBEDDING_MODELS[model] if model in EMBEDDING_MODELS else get_chat_model(model)
+        )
+        if spec.qpm is None and spec.tpm is None:
+            raise ClovaConfigurationError(
+                f"No documented rate limits for {model!r}: pass requests_per_minute and "
+                "tokens_per_minute to RateLimiter(...) yourself."
+            )
+        return cls(spec.qpm, spec.tpm, window_seconds=window_seconds)
 
     def __repr__(self) -> str:
         return (

@@ -19,7 +19,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clova_core.constants import SUCCESS_CODE
-from clova_core.errors import APIResponseError, error_from_response, http_status_for_code
+from clova_core.errors import (
+    UNEXPECTED_REPLY_HINT,
+    APIResponseError,
+    error_from_response,
+    http_status_for_code,
+)
 from clova_core.types import (
     AiFilterScore,
     ChatResult,
@@ -41,12 +46,17 @@ _FINISH_REASONS = {
     "tool_calls": "tool_calls",
 }
 
+_NUMBER_TYPES = frozenset({int, float})
+"""JSON numbers as :func:`json.loads` returns them (exact types: ``bool`` is excluded)."""
+
 _SECONDS_BELOW = 10**11
 """``created`` values below this are Unix seconds, not milliseconds (clova-api.md 3.4)."""
 
 
 def _broken(what: str, request_id: str | None) -> APIResponseError:
-    return APIResponseError(f"Unexpected CLOVA Studio reply: {what}", request_id=request_id)
+    return APIResponseError(
+        f"Unexpected CLOVA Studio reply: {what}. {UNEXPECTED_REPLY_HINT}", request_id=request_id
+    )
 
 
 def parse_envelope(
@@ -65,7 +75,7 @@ def parse_envelope(
     """
     try:
         body = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         snippet = " ".join(content.decode("utf-8", errors="replace").split())[:200]
         raise _broken(f"body is not JSON: {snippet!r}", request_id) from None
     if not isinstance(body, Mapping):
@@ -146,7 +156,7 @@ def parse_tool_arguments(value: object, *, request_id: str | None) -> Mapping[st
             return {}
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise _broken(
                 f"tool call arguments are not valid JSON: {value!r}", request_id
             ) from None
@@ -273,10 +283,11 @@ def parse_embedding(result: Mapping[str, Any], *, model: str, request_id: str) -
     vector = result.get("embedding")
     if not isinstance(vector, Sequence) or isinstance(vector, str):
         raise _broken("result.embedding is not a list", request_id)
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):
+    # ``set(map(type, ...))`` checks 1024 values at C speed (bool is not a number here).
+    if not set(map(type, vector)) <= _NUMBER_TYPES:
         raise _broken("result.embedding holds non-numbers", request_id)
     return EmbeddingResult(
-        embedding=[float(x) for x in vector],
+        embedding=list(map(float, vector)),
         input_tokens=_int(result, "inputTokens", request_id) or 0,
         model=model,
         request_id=request_id,

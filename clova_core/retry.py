@@ -13,6 +13,7 @@ the error is raised so the caller can decide.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import time
@@ -49,37 +50,45 @@ def is_retryable_error(error: APIError) -> bool:
     return False
 
 
+def _seconds(text: str, per_second: float = 1.0) -> float | None:
+    """A finite, non-negative number of seconds from ``text`` counted in ``1 / per_second``
+    units, or None (``nan`` / ``inf`` are unreadable)."""
+    try:
+        value = float(text) / per_second
+    except ValueError:
+        return None
+    return max(value, 0.0) if math.isfinite(value) else None
+
+
 def parse_duration(text: str) -> float | None:
     """Seconds in ``"1.5"``, ``"20ms"``, ``"1s"``, ``"6m0s"`` or ``"1h2m3s"`` form; else None."""
     text = text.strip()
     if not text:
         return None
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
+    seconds = _seconds(text)
+    if seconds is not None:
+        return seconds
     match = _DURATION.match(text)
     if match is None or not any(match.groupdict().values()):
         return None
-    return sum(
+    total = sum(
         float(value) * _DURATION_UNITS[unit]
         for unit, value in match.groupdict().items()
         if value is not None
     )
+    return total if math.isfinite(total) else None
 
 
 def _retry_after_value(text: str, now: Callable[[], float]) -> float | None:
     """``Retry-After``: delay-seconds (integer, tolerated as a float) or an HTTP-date."""
     text = text.strip()
+    seconds = _seconds(text)
+    if seconds is not None:
+        return seconds
     try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        return max(parsedate_to_datetime(text).timestamp() - now(), 0.0)
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
-    return max(moment.timestamp() - now(), 0.0)
 
 
 def parse_retry_after(
@@ -97,10 +106,9 @@ def parse_retry_after(
     lowered = {key.lower(): value for key, value in headers.items()}
     millis = lowered.get("retry-after-ms")
     if millis is not None:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        seconds = _seconds(millis, 1000.0)
+        if seconds is not None:
+            return seconds
     retry_after = lowered.get("retry-after")
     if retry_after is not None:
         seconds = _retry_after_value(retry_after, now)

@@ -10,8 +10,10 @@ twice in parallel (clova-api.md 2.4, 3.8; design.md 2):
 * before the first event reaches the caller, connection errors, timeouts and retryable
   statuses (also a retryable ``error`` event) are retried with the client's policy and the
   same request id;
-* once an event was yielded nothing is replayed: a failure raises
+* once an event was yielded nothing is replayed: a failure (a lost connection, an ``error``
+  event, an unreadable event, the end of the bytes before the ``result``) raises
   :class:`~clova_core.errors.StreamError` carrying the partial content;
+* a stream that ends before any event was sent is a connection failure (retried);
 * the response is closed on exhaustion, on error, on ``close()`` / ``aclose()``, on leaving
   the ``with`` block and when the generator is finalised.
 """
@@ -27,7 +29,7 @@ from types import TracebackType
 import httpx
 from httpx_sse import EventSource
 
-from clova_core.errors import APIError, APIStatusError, StreamError
+from clova_core.errors import APIConnectionError, APIError, APIResponseError
 from clova_core.request import WireRequest
 from clova_core.streaming import StreamDecoder
 from clova_core.transport import BaseClient, is_event_stream, stream_reply_error, transport_error
@@ -35,7 +37,11 @@ from clova_core.types import ChatResult, ResultEvent, StreamEvent
 
 
 class _StreamState:
-    """What both stream classes hold: the request, its id, the decoder and the result."""
+    """What both stream classes hold (the request, its id, the decoder and the result) and
+    their two I/O loops. The loops are generators over this object, never over the stream
+    object itself: a stream dropped without ``close()`` has no reference cycle, so it is
+    finalised (and its connection closed) at once rather than at the next garbage
+    collection."""
 
     def __init__(
         self, *, client: BaseClient, wire: WireRequest, model: str, request_id: str
@@ -59,11 +65,11 @@ class _StreamState:
             self.result = event.result
         return event
 
-    def _failure(
-        self, exc: httpx.TransportError | APIStatusError | StreamError, delivered: bool
-    ) -> APIError:
-        """The error to retry on or raise: mid-stream failures keep the partial content."""
-        if isinstance(exc, httpx.TransportError):
+    def _failure(self, exc: httpx.RequestError | APIError, delivered: bool) -> APIError:
+        """The error to retry on or raise. Once something was delivered, every failure is a
+        :class:`StreamError` keeping the partial content (a lost connection, an unreadable
+        event); before that, the error of the reply as it is (retried when retryable)."""
+        if isinstance(exc, httpx.RequestError):
             if delivered:
                 error: APIError = self.decoder.cut(
                     f"connection lost mid-stream ({type(exc).__name__})"
@@ -72,18 +78,112 @@ class _StreamState:
                 error = transport_error(exc, self.request_id)
             error.__cause__ = exc
             return error
+        if delivered and isinstance(exc, APIResponseError):
+            error = self.decoder.cut(f"unreadable event mid-stream ({exc.message})")
+            error.__cause__ = exc
+            return error
         return exc
+
+    def _ended_early(self, delivered: bool) -> None:
+        """At the end of the bytes: fine after a result; a :class:`StreamError` with the
+        partial content after other events; a retryable connection error when nothing at
+        all reached the caller (a proxy or server closed the stream before answering)."""
+        if delivered:
+            self.decoder.finish()
+            return
+        raise APIConnectionError(
+            "CLOVA Studio closed the stream before sending any event. Check that base_url "
+            "points at CLOVA Studio and that any proxy passes text/event-stream through, or "
+            "raise max_retries.",
+            request_id=self.request_id,
+        )
 
     def _retry_delay(self, error: APIError, attempt: int, delivered: bool) -> float | None:
         if delivered:
             return None
         return self._client.retry_delay(error, attempt=attempt, path=self._wire.path)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(model={self._model!r}, request_id={self.request_id!r})"
+    def describe(self) -> str:
+        """``model=..., request_id=...`` for the streams' reprs."""
+        return f"model={self._model!r}, request_id={self.request_id!r}"
+
+    def iterate(self, http: httpx.Client) -> Generator[StreamEvent, None, None]:
+        """The sync I/O loop (module docstring)."""
+        attempt, delivered = 0, False
+        while True:
+            self.decoder = self._new_decoder()
+            request = self._client.build_request(
+                http,
+                path=self._wire.path,
+                body=self._wire.body,
+                request_id=self.request_id,
+                stream=True,
+            )
+            self._client.wait_for_quota(self._wire)
+            try:
+                response = http.send(request, stream=True)
+                try:
+                    if not is_event_stream(response):
+                        raise stream_reply_error(response, response.read(), self.request_id)
+                    for sse in EventSource(response).iter_sse():
+                        event = self.decoder.decode(sse.event, sse.data, sse.id or None)
+                        if event is not None:
+                            delivered = True
+                            yield self._seen(event)
+                        if self.decoder.finished:
+                            return
+                    self._ended_early(delivered)
+                    return
+                finally:
+                    response.close()
+            except (httpx.RequestError, APIError) as exc:
+                error = self._failure(exc, delivered)
+            delay = self._retry_delay(error, attempt, delivered)
+            if delay is None:
+                raise error
+            time.sleep(delay)
+            attempt += 1
+
+    async def aiterate(self, http: httpx.AsyncClient) -> AsyncGenerator[StreamEvent, None]:
+        """The async I/O loop, line for line the sync one."""
+        attempt, delivered = 0, False
+        while True:
+            self.decoder = self._new_decoder()
+            request = self._client.build_request(
+                http,
+                path=self._wire.path,
+                body=self._wire.body,
+                request_id=self.request_id,
+                stream=True,
+            )
+            await self._client.await_quota(self._wire)
+            try:
+                response = await http.send(request, stream=True)
+                try:
+                    if not is_event_stream(response):
+                        raise stream_reply_error(response, await response.aread(), self.request_id)
+                    async with aclosing(EventSource(response).aiter_sse()) as events:
+                        async for sse in events:
+                            event = self.decoder.decode(sse.event, sse.data, sse.id or None)
+                            if event is not None:
+                                delivered = True
+                                yield self._seen(event)
+                            if self.decoder.finished:
+                                return
+                    self._ended_early(delivered)
+                    return
+                finally:
+                    await response.aclose()
+            except (httpx.RequestError, APIError) as exc:
+                error = self._failure(exc, delivered)
+            delay = self._retry_delay(error, attempt, delivered)
+            if delay is None:
+                raise error
+            await asyncio.sleep(delay)
+            attempt += 1
 
 
-class ChatStream(_StreamState):
+class ChatStream:
     """An iterator of :data:`~clova_core.types.StreamEvent` and a context manager."""
 
     def __init__(
@@ -95,9 +195,21 @@ class ChatStream(_StreamState):
         model: str,
         request_id: str,
     ) -> None:
-        super().__init__(client=client, wire=wire, model=model, request_id=request_id)
-        self._http = http_client
-        self._events = self._iterate()
+        self._state = _StreamState(client=client, wire=wire, model=model, request_id=request_id)
+        self._events = self._state.iterate(http_client)
+
+    @property
+    def request_id(self) -> str:
+        """The ``X-NCP-CLOVASTUDIO-REQUEST-ID`` sent (the same on every retry)."""
+        return self._state.request_id
+
+    @property
+    def result(self) -> ChatResult | None:
+        """The final :class:`ChatResult` once the ``result`` event arrived."""
+        return self._state.result
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._state.describe()})"
 
     def __iter__(self) -> ChatStream:
         return self
@@ -120,44 +232,8 @@ class ChatStream(_StreamState):
         """Stop reading and close the connection (idempotent)."""
         self._events.close()
 
-    def _iterate(self) -> Generator[StreamEvent, None, None]:
-        attempt, delivered = 0, False
-        while True:
-            self.decoder = self._new_decoder()
-            request = self._client.build_request(
-                self._http,
-                path=self._wire.path,
-                body=self._wire.body,
-                request_id=self.request_id,
-                stream=True,
-            )
-            self._client.wait_for_quota(self._wire)
-            try:
-                response = self._http.send(request, stream=True)
-                try:
-                    if not is_event_stream(response):
-                        raise stream_reply_error(response, response.read(), self.request_id)
-                    for sse in EventSource(response).iter_sse():
-                        event = self.decoder.decode(sse.event, sse.data, sse.id or None)
-                        if event is not None:
-                            delivered = True
-                            yield self._seen(event)
-                        if self.decoder.finished:
-                            return
-                    self.decoder.finish()
-                    return
-                finally:
-                    response.close()
-            except (httpx.TransportError, APIStatusError, StreamError) as exc:
-                error = self._failure(exc, delivered)
-            delay = self._retry_delay(error, attempt, delivered)
-            if delay is None:
-                raise error
-            time.sleep(delay)
-            attempt += 1
 
-
-class AsyncChatStream(_StreamState):
+class AsyncChatStream:
     """An async iterator of :data:`~clova_core.types.StreamEvent` and an async context
     manager. Prefer ``async with`` (or ``aclose()``) when leaving early: an abandoned async
     generator is only finalised when the event loop gets to it."""
@@ -171,9 +247,21 @@ class AsyncChatStream(_StreamState):
         model: str,
         request_id: str,
     ) -> None:
-        super().__init__(client=client, wire=wire, model=model, request_id=request_id)
-        self._http = http_client
-        self._events = self._iterate()
+        self._state = _StreamState(client=client, wire=wire, model=model, request_id=request_id)
+        self._events = self._state.aiterate(http_client)
+
+    @property
+    def request_id(self) -> str:
+        """The ``X-NCP-CLOVASTUDIO-REQUEST-ID`` sent (the same on every retry)."""
+        return self._state.request_id
+
+    @property
+    def result(self) -> ChatResult | None:
+        """The final :class:`ChatResult` once the ``result`` event arrived."""
+        return self._state.result
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._state.describe()})"
 
     def __aiter__(self) -> AsyncChatStream:
         return self
@@ -195,40 +283,3 @@ class AsyncChatStream(_StreamState):
     async def aclose(self) -> None:
         """Stop reading and close the connection (idempotent)."""
         await self._events.aclose()
-
-    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
-        attempt, delivered = 0, False
-        while True:
-            self.decoder = self._new_decoder()
-            request = self._client.build_request(
-                self._http,
-                path=self._wire.path,
-                body=self._wire.body,
-                request_id=self.request_id,
-                stream=True,
-            )
-            await self._client.await_quota(self._wire)
-            try:
-                response = await self._http.send(request, stream=True)
-                try:
-                    if not is_event_stream(response):
-                        raise stream_reply_error(response, await response.aread(), self.request_id)
-                    async with aclosing(EventSource(response).aiter_sse()) as events:
-                        async for sse in events:
-                            event = self.decoder.decode(sse.event, sse.data, sse.id or None)
-                            if event is not None:
-                                delivered = True
-                                yield self._seen(event)
-                            if self.decoder.finished:
-                                return
-                    self.decoder.finish()
-                    return
-                finally:
-                    await response.aclose()
-            except (httpx.TransportError, APIStatusError, StreamError) as exc:
-                error = self._failure(exc, delivered)
-            delay = self._retry_delay(error, attempt, delivered)
-            if delay is None:
-                raise error
-            await asyncio.sleep(delay)
-            attempt += 1

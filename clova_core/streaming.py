@@ -24,7 +24,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from clova_core.errors import APIResponseError, StreamError, error_from_stream_event
+from clova_core.errors import (
+    UNEXPECTED_REPLY_HINT,
+    APIResponseError,
+    StreamError,
+    error_from_stream_event,
+)
 from clova_core.response import parse_chat_result
 from clova_core.types import ResultEvent, StreamEvent, TokenEvent, ToolCallChunk
 
@@ -87,7 +92,8 @@ class StreamDecoder:
     def cut(self, message: str) -> StreamError:
         """A :class:`StreamError` carrying everything delivered so far."""
         return StreamError(
-            f"CLOVA Studio stream error: {message}",
+            f"CLOVA Studio stream error: {message}. The answer is incomplete: partial_content "
+            "holds the text received; send the request again for a complete one.",
             request_id=self.request_id,
             partial_content=self.content,
             partial_thinking=self.thinking,
@@ -96,16 +102,18 @@ class StreamDecoder:
     def _json(self, event: str, data: str) -> Any:
         try:
             return json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise APIResponseError(
-                f"Unexpected CLOVA Studio stream: {event!r} event data is not JSON: {data[:200]!r}",
+                f"Unexpected CLOVA Studio stream: {event!r} event data is not JSON: "
+                f"{data[:200]!r}. {UNEXPECTED_REPLY_HINT}",
                 request_id=self.request_id,
             ) from None
 
     def _object(self, value: Any, event: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
             raise APIResponseError(
-                f"Unexpected CLOVA Studio stream: {event!r} event data is not an object",
+                f"Unexpected CLOVA Studio stream: {event!r} event data is not an object. "
+                f"{UNEXPECTED_REPLY_HINT}",
                 request_id=self.request_id,
             )
         return value
@@ -168,7 +176,7 @@ class StreamDecoder:
     def _error_event(self, data: str) -> StreamError:
         try:
             payload: Any = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = {"status": {"message": data}}
         self.finished = True
         return error_from_stream_event(
@@ -188,7 +196,7 @@ class StreamDecoder:
             return True
         try:
             payload = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
         return isinstance(payload, Mapping) and payload.get("data") == DONE
 

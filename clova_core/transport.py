@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import ssl
 import uuid
 from collections.abc import Mapping
 from functools import lru_cache
@@ -38,6 +39,9 @@ from clova_core.constants import (
     SECRET_HEADERS,
 )
 from clova_core.errors import (
+    CONNECTION_HINT,
+    TIMEOUT_HINT,
+    UNEXPECTED_REPLY_HINT,
     APIConnectionError,
     APIError,
     APIResponseError,
@@ -68,6 +72,17 @@ def user_agent() -> str:
     except metadata.PackageNotFoundError:
         version = "unknown"
     return f"{PACKAGE_NAME}/{version} httpx/{httpx.__version__}"
+
+
+@lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """The TLS settings of every HTTP client the package builds, made once per process.
+
+    httpx would load the CA bundle again for each new client (~0.1 s); with one async client
+    per event loop, ``asyncio.run(model.ainvoke(...))`` would pay that on every call. An
+    ``SSLContext`` is safe to share between clients and threads.
+    """
+    return httpx.create_ssl_context()
 
 
 def default_timeout() -> httpx.Timeout:
@@ -106,14 +121,23 @@ def resolve_base_url(base_url: str | None) -> str:
     return url
 
 
-def transport_error(exc: httpx.TransportError, request_id: str) -> APIConnectionError:
-    """A timeout or another transport failure as the package's error (never raw httpx)."""
+def transport_error(exc: httpx.RequestError, request_id: str) -> APIError:
+    """An httpx failure as the package's error (never raw httpx): a timeout, another
+    transport failure (both retried), or a body that cannot be decoded (its
+    ``Content-Encoding`` is broken: an unreadable reply, not retried)."""
+    if isinstance(exc, httpx.DecodingError):
+        return APIResponseError(
+            f"Unexpected CLOVA Studio reply: the body could not be decoded ({exc}). "
+            f"{UNEXPECTED_REPLY_HINT}",
+            request_id=request_id,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(
-            f"Request to CLOVA Studio timed out ({exc!r})", request_id=request_id
+            f"Request to CLOVA Studio timed out ({exc!r}). {TIMEOUT_HINT}", request_id=request_id
         )
     return APIConnectionError(
-        f"Connection to CLOVA Studio failed ({type(exc).__name__}: {exc})", request_id=request_id
+        f"Connection to CLOVA Studio failed ({type(exc).__name__}: {exc}). {CONNECTION_HINT}",
+        request_id=request_id,
     )
 
 

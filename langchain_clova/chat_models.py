@@ -28,6 +28,8 @@ from clova_core.constants import DEFAULT_MAX_RETRIES, ENV_API_KEY, ENV_APIGW_API
 from clova_core.errors import UnsupportedFeatureError
 from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort, get_chat_model
 from clova_core.pool import ClientPool
+from clova_core.ratelimit import RateLimiter
+from clova_core.retry import RetryPolicy
 from clova_core.types import ChatRequest
 from langchain_clova import structured_output
 from langchain_clova.messages import MODEL_PROVIDER, StreamAssembler, chat_result, to_clova_messages
@@ -118,6 +120,11 @@ class ChatClovaX(BaseChatModel):
     (``clova_core.models.custom_chat_model``)."""
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    quota_limiter: RateLimiter | None = Field(default=None, exclude=True)
+    """QPM / TPM limiter held by the core on every request and retry (share one per model);
+    unlike LangChain's ``rate_limiter`` it counts tokens."""
+    retry_policy: RetryPolicy | None = Field(default=None, exclude=True)
+    """Backoff of the core's retries (default 0.5 s doubling to 8 s, ``Retry-After`` honoured)."""
 
     _pool: ClientPool | None = PrivateAttr(default=None)
     _pool_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -135,6 +142,8 @@ class ChatClovaX(BaseChatModel):
                     default_headers=self.default_headers,
                     http_client=self.http_client,
                     async_http_client=self.http_async_client,
+                    rate_limiter=self.quota_limiter,
+                    retry_policy=self.retry_policy,
                 )
             return self._pool
 

@@ -25,7 +25,9 @@ from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import ClovaValidationError, ContextLimitError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, get_embedding_model
 from clova_core.pool import ClientPool
+from clova_core.ratelimit import RateLimiter
 from clova_core.request import prepare_embedding
+from clova_core.retry import RetryPolicy
 from clova_core.types import EmbeddingResult
 
 DEFAULT_MAX_CONCURRENCY = 8
@@ -84,6 +86,15 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
     default_headers: dict[str, str] | None = None
     http_client: httpx.Client | None = Field(default=None, exclude=True)
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    quota_limiter: RateLimiter | None = Field(default=None, exclude=True)
+    """A ``clova_core.RateLimiter`` (QPM / TPM, e.g. ``RateLimiter.for_model("bge-m3")``)
+    that the core waits on before every request, retries included, so bulk work stays under
+    the account's quota instead of meeting 429s. Share one per model between objects,
+    threads and tasks. Not LangChain's ``rate_limiter``, which paces calls without counting
+    tokens."""
+    retry_policy: RetryPolicy | None = Field(default=None, exclude=True)
+    """Backoff of the core's retries (``clova_core.RetryPolicy``); default: full-jitter
+    exponential backoff from 0.5 s up to 8 s, a server's ``Retry-After`` honoured."""
 
     _pool: ClientPool | None = PrivateAttr(default=None)
     _pool_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -101,6 +112,8 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
                     default_headers=self.default_headers,
                     http_client=self.http_client,
                     async_http_client=self.http_async_client,
+                    rate_limiter=self.quota_limiter,
+                    retry_policy=self.retry_policy,
                 )
             return self._pool
 

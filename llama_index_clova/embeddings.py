@@ -22,6 +22,8 @@ from pydantic import AliasChoices
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
 from clova_core.pool import ClientPool
+from clova_core.ratelimit import RateLimiter
+from clova_core.retry import RetryPolicy
 from llama_index_clova.embedding_limits import check_texts
 
 DEFAULT_MAX_CONCURRENCY = 4
@@ -77,6 +79,22 @@ class ClovaXEmbedding(BaseEmbedding):
     async_http_client: httpx.AsyncClient | None = Field(
         default=None, exclude=True, repr=False, description="A custom httpx.AsyncClient."
     )
+    quota_limiter: RateLimiter | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="A clova_core.RateLimiter (QPM / TPM, e.g. RateLimiter.for_model('bge-m3')) "
+        "the core waits on before every request, retries included, so bulk work stays under "
+        "the account's quota instead of meeting 429s. Share one per model. Not LlamaIndex's "
+        "rate_limiter, which paces calls without counting tokens.",
+    )
+    retry_policy: RetryPolicy | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="Backoff of the core's retries (clova_core.RetryPolicy); default: "
+        "full-jitter exponential backoff from 0.5 s up to 8 s, Retry-After honoured.",
+    )
 
     _spec: EmbeddingModelSpec = PrivateAttr()
     _clients: ClientPool = PrivateAttr()
@@ -97,6 +115,8 @@ class ClovaXEmbedding(BaseEmbedding):
             default_headers=self.default_headers,
             http_client=self.http_client,
             async_http_client=self.async_http_client,
+            rate_limiter=self.quota_limiter,
+            retry_policy=self.retry_policy,
         )
         _ = self._clients.sync  # a missing key is a ClovaConfigurationError right here
 
@@ -120,6 +140,10 @@ class ClovaXEmbedding(BaseEmbedding):
     def _semaphore(self) -> asyncio.Semaphore:
         """The running loop's bound on requests in flight (shared by concurrent batches)."""
         loop = asyncio.get_running_loop()
+        # A semaphore that waited holds its loop, so the weak mapping never drops finished
+        # loops by itself (each ``asyncio.run`` adds one): drop them here.
+        for closed in [other for other in self._semaphores if other.is_closed()]:
+            del self._semaphores[closed]
         semaphore = self._semaphores.get(loop)
         if semaphore is None:
             semaphore = asyncio.Semaphore(self.max_concurrency)

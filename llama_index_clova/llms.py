@@ -38,7 +38,9 @@ from typing_extensions import override
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort
 from clova_core.pool import ClientPool
+from clova_core.ratelimit import RateLimiter
 from clova_core.request import effective_max_tokens
+from clova_core.retry import RetryPolicy
 from clova_core.types import ChatRequest
 from llama_index_clova.chat_request import ChatCall, build_chat_request, resolve_spec
 from llama_index_clova.messages import ChatStreamBuilder, chat_response_from_result
@@ -124,6 +126,22 @@ class ClovaX(StructuredOutputLLM):
     async_http_client: httpx.AsyncClient | None = Field(
         default=None, exclude=True, repr=False, description="A custom httpx.AsyncClient."
     )
+    quota_limiter: RateLimiter | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="A clova_core.RateLimiter (QPM / TPM, e.g. RateLimiter.for_model('HCX-005')) "
+        "the core waits on before every request, retries included, so bulk work stays under "
+        "the account's quota instead of meeting 429s. Share one per model. Not LlamaIndex's "
+        "rate_limiter, which paces calls without counting tokens.",
+    )
+    retry_policy: RetryPolicy | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="Backoff of the core's retries (clova_core.RetryPolicy); default: "
+        "full-jitter exponential backoff from 0.5 s up to 8 s, Retry-After honoured.",
+    )
 
     _spec: ChatModelSpec = PrivateAttr()
     _clients: ClientPool = PrivateAttr()
@@ -146,6 +164,8 @@ class ClovaX(StructuredOutputLLM):
             default_headers=self.default_headers,
             http_client=self.http_client,
             async_http_client=self.async_http_client,
+            rate_limiter=self.quota_limiter,
+            retry_policy=self.retry_policy,
         )
         _ = self._clients.sync  # a missing key is a ClovaConfigurationError right here
 

@@ -52,12 +52,13 @@ Deterministic behaviour:
 Knobs (:class:`Knobs`; constructor keywords, ``--flags`` or ``emu.configure(...)``): accepted
 keys, latency, per-token pacing, QPM / TPM limits (429 / 42901 with ``Retry-After`` and
 ``x-ratelimit-*`` headers, **emulator-invented**: the docs name none), injected 429 / 500 /
-503 rates from a seeded RNG, connection resets, streams cut after N events, malformed
-bodies, ``created`` unit, v1 ``stopReason`` casing, SSE space after the colon, a trailing
-``signal`` ``[DONE]``. ``emu.script(...)`` dictates the next replies exactly
-(:class:`ScriptedReply`, :class:`ScriptedError`, :class:`ScriptedDisconnect`,
-:class:`ScriptedEmbedding`); ``emu.requests`` / ``emu.stats`` record what arrived (request
-id, parsed body, status; never credentials).
+503 rates from a seeded RNG (``Retry-After`` on injected 429 / 503 optional), connection
+resets, streams cut after N events, malformed bodies, ``created`` unit, v1 ``stopReason``
+casing, SSE space after the colon, a trailing ``signal`` ``[DONE]``. ``emu.script(...)``
+dictates the next replies exactly (:class:`ScriptedReply`, :class:`ScriptedError`,
+:class:`ScriptedDisconnect`, :class:`ScriptedEmbedding`, :class:`ScriptedRaw` for verbatim
+bytes); ``emu.requests`` / ``emu.stats`` record what arrived (request id, parsed body,
+status; never credentials).
 
 What it does **not** imitate: the real models' language ability and the real tokenizer
 (counts differ from the service's); the AI filter's judgement (always score "2"); image
@@ -77,6 +78,7 @@ from clova_core.emulator.scripting import (
     ScriptedDisconnect,
     ScriptedEmbedding,
     ScriptedError,
+    ScriptedRaw,
     ScriptedReply,
     ScriptItem,
 )
@@ -91,6 +93,7 @@ __all__ = [
     "ScriptedDisconnect",
     "ScriptedEmbedding",
     "ScriptedError",
+    "ScriptedRaw",
     "ScriptedReply",
     "Stats",
     "count_tokens",

@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject 429/500/503 with probability P (repeatable)",
     )
     add("--fault-seed", type=int, default=0, help="seed of the fault dice")
+    add(
+        "--fault-retry-after",
+        type=float,
+        default=None,
+        help="Retry-After seconds on injected 429/503 replies",
+    )
     add("--reset-rate", type=float, default=0.0, help="probability of a connection reset")
     add("--cut-stream-after", type=int, default=None, help="cut every stream after N events")
     add("--malformed-rate", type=float, default=0.0, help="probability of a malformed body")
@@ -88,6 +94,7 @@ def knobs_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "rate_window": args.rate_window,
         "error_rates": {int(status): float(p) for status, p in _pairs(args.error_rate, "=")},
         "fault_seed": args.fault_seed,
+        "fault_retry_after": args.fault_retry_after,
         "reset_rate": args.reset_rate,
         "cut_stream_after": args.cut_stream_after,
         "malformed_rate": args.malformed_rate,

@@ -19,11 +19,20 @@ from clova_core.emulator.scripting import (
     Endpoint,
     ScriptedDisconnect,
     ScriptedError,
+    ScriptedRaw,
     ScriptedReply,
     ScriptItem,
 )
 from clova_core.emulator.sse import Frame, native_frame
-from clova_core.emulator.state import Ctx, DropConnection, JsonResponse, Response, StreamResponse
+from clova_core.emulator.state import (
+    Ctx,
+    DropConnection,
+    JsonResponse,
+    RawReply,
+    RawResponse,
+    Response,
+    StreamResponse,
+)
 from clova_core.emulator.validation import resolve_model, resolve_task
 
 
@@ -70,10 +79,17 @@ def scripted_failure(item: ScriptedError) -> EmulatedApiError:
 
 
 def take_control(ctx: Ctx, kind: Endpoint, model: str) -> ScriptItem | None:
-    """Take the next script item for this request; errors raise, disconnects are returned."""
+    """Take the next script item for this request; errors and raw replies raise, disconnects
+    are returned."""
     item = ctx.state.script.take(kind, ctx.incoming.path, model)
     if isinstance(item, ScriptedError) and not (item.in_stream and kind == "chat"):
         raise scripted_failure(item)
+    if isinstance(item, ScriptedRaw):
+        raise RawReply(
+            RawResponse(
+                item.status, item.body, item.content_type, dict(item.headers), item.send_bytes
+            )
+        )
     return item
 
 

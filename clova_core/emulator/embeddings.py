@@ -54,6 +54,7 @@ def vector(text: str, model: str) -> list[float]:
     """The deterministic embedding of ``text`` for ``model``."""
     values = [0.0] * DIMENSIONS
     features = _features(text)
+    touched: set[int] = set()
     for feature, weight in sorted(features.items()):
         digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
         first = int.from_bytes(digest[:3], "big") % DIMENSIONS
@@ -61,11 +62,17 @@ def vector(text: str, model: str) -> list[float]:
         sign = 1.0 if digest[6] & 1 else -1.0
         values[first] += sign * weight
         values[second] += (1.0 if digest[7] & 1 else -1.0) * weight * 0.5
-    norm = math.sqrt(sum(value * value for value in values)) or 1.0
+        touched.update((first, second))
+    # Only the few touched buckets are non-zero: summing and rounding just those (in index
+    # order) gives the same floats as doing it over all 1024, several times faster.
+    indices = sorted(touched)
+    norm = math.sqrt(sum(values[index] * values[index] for index in indices)) or 1.0
     scale = 1.0 / norm
     if model not in _NORMALISED:
         scale *= 4.0 + math.log1p(len(features))
-    return [round(value * scale, 7) for value in values]
+    for index in indices:
+        values[index] = round(values[index] * scale, 7)
+    return values
 
 
 def check_text(text: Any, spec: EmbeddingModelSpec, key: str = "text") -> int:

@@ -48,6 +48,8 @@ class Knobs:
     """Send the invented ``x-ratelimit-*`` headers on limited models."""
     error_rates: Mapping[int, float] = field(default_factory=dict)
     """Injected failures by HTTP status, e.g. ``{429: 0.2, 500: 0.1, 503: 0.05}``."""
+    fault_retry_after: float | None = None
+    """``Retry-After`` seconds sent with injected 429 / 503 replies (``None``: no header)."""
     fault_seed: int = 0
     """Seed of the dice for injected faults: a run is reproducible."""
     reset_rate: float = 0.0
@@ -69,6 +71,8 @@ class Knobs:
         for name in ("latency", "token_delay", "reset_rate", "malformed_rate"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.fault_retry_after is not None and self.fault_retry_after < 0:
+            raise ValueError("fault_retry_after must be >= 0")
         for name in ("reset_rate", "malformed_rate"):
             if getattr(self, name) > 1:
                 raise ValueError(f"{name} must be <= 1")
@@ -119,12 +123,18 @@ class FaultDice:
         with self._lock:
             return self._random.random() < probability
 
-    def injected_failure(self, rates: Mapping[int, float]) -> EmulatedApiError | None:
-        """The injected error of this request, if the dice say so."""
+    def injected_failure(
+        self, rates: Mapping[int, float], retry_after: float | None = None
+    ) -> EmulatedApiError | None:
+        """The injected error of this request, if the dice say so (429 and 503 carry
+        ``Retry-After: retry_after`` when it is given)."""
         for status in sorted(rates):
             if self.roll(rates[status]):
                 code, message = _INJECTED[status]
-                return EmulatedApiError(code, message, status=status)
+                headers = {}
+                if retry_after is not None and status in (429, 503):
+                    headers["Retry-After"] = f"{retry_after:g}"
+                return EmulatedApiError(code, message, status=status, headers=headers)
         return None
 
 

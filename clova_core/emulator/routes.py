@@ -26,6 +26,7 @@ from clova_core.emulator.state import (
     EmulatorState,
     Incoming,
     JsonResponse,
+    RawReply,
     Response,
 )
 
@@ -126,7 +127,7 @@ def handle(state: EmulatorState, incoming: Incoming, record: RequestRecord) -> R
         if incoming.method == "POST":
             if state.dice.roll(knobs.reset_rate):
                 return DropConnection()
-            injected = state.dice.injected_failure(knobs.error_rates)
+            injected = state.dice.injected_failure(knobs.error_rates, knobs.fault_retry_after)
             if injected is not None:
                 raise injected
         body = _parse_body(incoming)
@@ -136,6 +137,8 @@ def handle(state: EmulatorState, incoming: Incoming, record: RequestRecord) -> R
         return handler(ctx)
     except EmulatedApiError as failure:
         return failure_response(failure, openai=incoming.openai)
+    except RawReply as raw:
+        return raw.response
     except Exception:
         state.add_server_error(traceback.format_exc())
         return failure_response(EmulatedApiError("50000"), openai=incoming.openai)

@@ -9,7 +9,9 @@ matches the optional ``path`` (substring of the path, legacy prefix removed) and
 * :class:`ScriptedEmbedding` - a vector for the next embedding;
 * :class:`ScriptedError` - an error reply (or an in-stream ``error`` event) for the next
   request of ``endpoint`` kind (default: any);
-* :class:`ScriptedDisconnect` - close the connection without a reply.
+* :class:`ScriptedDisconnect` - close the connection without a reply;
+* :class:`ScriptedRaw` - these exact bytes as the reply (non-JSON, truncated, hand-written
+  SSE, invalid UTF-8: what a broken server or proxy might send).
 """
 
 from __future__ import annotations
@@ -81,6 +83,25 @@ class ScriptedDisconnect:
 
 
 @dataclass(frozen=True)
+class ScriptedRaw:
+    """The next request of ``endpoint`` kind gets ``body`` verbatim, with ``status`` and
+    ``content_type`` (``text/event-stream`` for a hand-written stream).
+
+    ``Content-Length`` always declares the whole ``body``; ``send_bytes`` writes only that many
+    bytes of it and then closes the connection (a reply truncated in transit).
+    """
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    send_bytes: int | None = None
+    endpoint: Endpoint = "any"
+    path: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
 class ScriptedEmbedding:
     """The next embedding vector (``input_tokens`` defaults to the tokenizer's count)."""
 
@@ -90,7 +111,8 @@ class ScriptedEmbedding:
     model: str | None = None
 
 
-ScriptItem = ScriptedReply | ScriptedError | ScriptedDisconnect | ScriptedEmbedding
+ScriptItem = ScriptedReply | ScriptedError | ScriptedDisconnect | ScriptedEmbedding | ScriptedRaw
+_ITEM_TYPES = (ScriptedReply, ScriptedError, ScriptedDisconnect, ScriptedEmbedding, ScriptedRaw)
 
 
 def _applies(item: ScriptItem, kind: Endpoint, path: str, model: str) -> bool:
@@ -117,9 +139,7 @@ class Script:
     def push(self, items: Sequence[ScriptItem]) -> None:
         """Append items in order."""
         for item in items:
-            if not isinstance(
-                item, (ScriptedReply, ScriptedError, ScriptedDisconnect, ScriptedEmbedding)
-            ):
+            if not isinstance(item, _ITEM_TYPES):
                 raise TypeError(f"not a script item: {item!r}")
         with self._lock:
             self._items.extend(items)

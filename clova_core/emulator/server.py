@@ -28,6 +28,7 @@ from clova_core.emulator.state import (
     EmulatorState,
     Incoming,
     JsonResponse,
+    RawResponse,
     Response,
     StreamResponse,
 )
@@ -62,6 +63,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     """TCP_NODELAY: small replies and SSE events leave at once (no Nagle / delayed-ACK stall)."""
+    wbufsize = 0
+    """Buffered writes, flushed once per reply (and per SSE event): status line, headers and
+    body leave in one system call instead of several, which matters when client and emulator
+    share one process and hand the GIL back and forth at every call."""
     server_version = "ClovaStudioEmulator/0.1"
     server: EmulatorHTTPServer
 
@@ -136,6 +141,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self._reset()
         elif isinstance(response, JsonResponse):
             self._write_json(response, record)
+        elif isinstance(response, RawResponse):
+            self._write_raw(response, record)
         else:
             self._write_stream(response, record)
 
@@ -161,6 +168,24 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+        self.wfile.flush()
+
+    def _write_raw(self, response: RawResponse, record: RequestRecord) -> None:
+        record.status, record.code = response.status, None
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if response.send_bytes is None:
+            self.wfile.write(response.body)
+            self.wfile.flush()
+            return
+        record.outcome = "cut"
+        self.close_connection = True
+        self.wfile.write(response.body[: response.send_bytes])
+        self.wfile.flush()
 
     def _write_stream(self, response: StreamResponse, record: RequestRecord) -> None:
         state = self.server.state
@@ -174,6 +199,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        self.wfile.flush()  # the headers go at once, before any pacing
         spoil_at = -1
         if state.dice.roll(knobs.malformed_rate):
             spoil_at = max(

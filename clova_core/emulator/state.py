@@ -53,7 +53,27 @@ class DropConnection:
     """Close the connection without any reply."""
 
 
-Response = JsonResponse | StreamResponse | DropConnection
+@dataclass
+class RawResponse:
+    """Bytes written verbatim (``send_bytes``: only that many, then the connection closes)."""
+
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+    send_bytes: int | None = None
+
+
+class RawReply(Exception):  # noqa: N818 - control flow, not a failure
+    """Raised by an endpoint that took a :class:`~clova_core.emulator.ScriptedRaw` item; the
+    router answers with its :class:`RawResponse` instead of the endpoint's reply."""
+
+    def __init__(self, response: RawResponse) -> None:
+        super().__init__(f"raw reply, HTTP {response.status}")
+        self.response = response
+
+
+Response = JsonResponse | StreamResponse | DropConnection | RawResponse
 
 
 class EmulatorState:
