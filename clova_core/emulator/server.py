@@ -63,10 +63,6 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     """TCP_NODELAY: small replies and SSE events leave at once (no Nagle / delayed-ACK stall)."""
-    wbufsize = 0
-    """Buffered writes, flushed once per reply (and per SSE event): status line, headers and
-    body leave in one system call instead of several, which matters when client and emulator
-    share one process and hand the GIL back and forth at every call."""
     server_version = "ClovaStudioEmulator/0.1"
     server: EmulatorHTTPServer
 
@@ -168,7 +164,6 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-        self.wfile.flush()
 
     def _write_raw(self, response: RawResponse, record: RequestRecord) -> None:
         record.status, record.code = response.status, None
@@ -180,7 +175,6 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if response.send_bytes is None:
             self.wfile.write(response.body)
-            self.wfile.flush()
             return
         record.outcome = "cut"
         self.close_connection = True
@@ -199,7 +193,6 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.flush()  # the headers go at once, before any pacing
         spoil_at = -1
         if state.dice.roll(knobs.malformed_rate):
             spoil_at = max(

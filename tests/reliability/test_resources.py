@@ -227,6 +227,31 @@ def test_pool_clients_of_finished_loops_leave_nothing(clean: Emulator) -> None:
     baseline.assert_back()
 
 
+# Their sockets can only be released by garbage collection, which warns about them.
+@pytest.mark.filterwarnings("ignore:unclosed:ResourceWarning")
+def test_pool_clients_of_loops_closed_without_shutdown_are_dropped(clean: Emulator) -> None:
+    """The old pattern, a loop closed without ``shutdown_asyncgens()``: the connections
+    cannot be closed in their loop; the next use of the pool forgets those clients."""
+    baseline = Baseline.take()
+    pool = ClientPool(api_key=KEY, base_url=clean.base_url)
+
+    async def use() -> None:
+        await pool.for_running_loop().chat(ASK)
+
+    for _ in range(3):
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(use())
+        loop.close()
+    # Each new loop already forgot the clients of the loops closed before it; whether their
+    # sockets are gone yet depends on when garbage collection runs. The last one is open.
+    assert 1 <= client_connections(clean.port) <= 3
+    asyncio.run(use())  # the next use forgets the last dead loop's client
+    gc.collect()
+    assert settle(connections(clean), lambda n: n == 0) == 0
+    pool.close()
+    baseline.assert_back()
+
+
 def test_asyncio_run_per_call_does_not_pile_up_connections(clean: Emulator) -> None:
     baseline = Baseline.take()
     model = ChatClovaX(api_key=KEY, base_url=clean.base_url)
