@@ -38,8 +38,8 @@ from clova_core.types import ChatRequest, Message
 from langchain_clova import ChatClovaX, ClovaXEmbeddings
 from llama_index_clova import ClovaX, ClovaXEmbedding
 
-SECRET = "nv-SECRETSECRET0123456789"
-WRONG = "nv-SECRETWRONGKEY987654321"
+SECRET = "nv-FAKE-leak-probe-SECRET-0123"  # not key-shaped: hyphens break the nv- pattern
+WRONG = "nv-FAKE-leak-probe-WRONG-9876"
 LEGACY = "SECRETLEGACYKEY0123456"
 GATEWAY = "SECRETGATEWAYKEY0123456"
 MARK = "SECRET"
