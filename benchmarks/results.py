@@ -74,6 +74,20 @@ class ImportRow:
 
 
 @dataclass(frozen=True)
+class ImportPairRow:
+    """What ``statement`` adds on top of ``reference``, both timed in one fresh interpreter
+    (the reference first), so load on the machine affects both halves alike."""
+
+    statement: str
+    reference: str
+    reference_ms: Summary
+    added_ms: Summary
+    added_ratio: Summary
+    """Per trial: added time over the reference's time (0.05 = 5% more)."""
+    added_cpu_ratio: Summary
+
+
+@dataclass(frozen=True)
 class Target:
     """One of the issue's targets, evaluated on this run's figures."""
 
@@ -96,6 +110,7 @@ class RunResults:
     embed_mock: list[EmbedRow] = field(default_factory=list)
     """The floor and ours on a server-free mock transport (same latency and concurrency)."""
     imports: list[ImportRow] = field(default_factory=list)
+    import_pairs: list[ImportPairRow] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     blocked_connections: list[str] = field(default_factory=list)
     emulator_errors: list[str] = field(default_factory=list)

@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from benchmarks.suite_chat import run_chat, run_stream
     from benchmarks.suite_embed import run_embed, run_embed_mock
-    from benchmarks.suite_import import run_imports
+    from benchmarks.suite_import import run_import_pairs, run_imports
 
     if {"chat", "stream", "embed"} & set(suites):
         with EmulatorProcess() as emu:
@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.embed_mock = run_embed_mock(settings, say)
     if "imports" in suites:
         results.imports = run_imports(settings, say)
+        results.import_pairs = run_import_pairs(settings, say)
     results.blocked_connections = netguard.blocked_attempts()
     results.targets = targets.evaluate(results, settings.embed_texts)
     results.seconds = time.perf_counter() - started

@@ -41,8 +41,8 @@ class Settings:
 
     # 4. imports
     import_trials: int = 4
-    import_focus_trials: int = 6
-    """Extra trials of the four imports the import target compares."""
+    import_pair_trials: int = 20
+    """Fresh interpreters timing a reference import and then ours (the import target)."""
     import_warmup: bool = True
     """One untimed interpreter imports every case first (bytecode and page caches)."""
 
@@ -67,6 +67,6 @@ QUICK = Settings(
     embed_texts_sequential=20,
     embed_mock_texts=160,
     import_trials=1,
-    import_focus_trials=0,
+    import_pair_trials=5,
     import_warmup=False,
 )

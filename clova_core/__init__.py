@@ -4,9 +4,16 @@ One httpx client (sync and async) for chat v1 / v3 (JSON and native SSE streams)
 embeddings v1 / v2 and the token calculators; per-model request shaping and pre-flight
 checks; one typed error tree; retries; a QPM / TPM limiter; and a local emulator
 (:mod:`clova_core.emulator`, imported on demand).
+
+The HTTP classes (clients and streams, which need httpx) are imported on first access, so
+code that only needs the registry, the types or the errors does not pay for httpx.
 """
 
-from clova_core.client import AsyncClovaClient, ClovaClient
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from clova_core.errors import (
     APIConnectionError,
     APIError,
@@ -40,7 +47,6 @@ from clova_core.models import (
 )
 from clova_core.ratelimit import RateLimiter
 from clova_core.retry import RetryPolicy
-from clova_core.stream import AsyncChatStream, ChatStream
 from clova_core.types import (
     ChatRequest,
     ChatResult,
@@ -57,6 +63,17 @@ from clova_core.types import (
     ToolCallChunk,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from clova_core.client import AsyncClovaClient, ClovaClient
+    from clova_core.stream import AsyncChatStream, ChatStream
+
+_LAZY = {
+    "AsyncClovaClient": "clova_core.client",
+    "ClovaClient": "clova_core.client",
+    "AsyncChatStream": "clova_core.stream",
+    "ChatStream": "clova_core.stream",
+}
 
 __all__ = [
     "CHAT_MODELS",
@@ -107,3 +124,14 @@ __all__ = [
     "get_chat_model",
     "get_embedding_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clova_core' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

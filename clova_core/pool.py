@@ -12,6 +12,9 @@ A loop's client closes its connections when that loop shuts down (``asyncio.run`
 ``loop.shutdown_asyncgens()``), so ``asyncio.run(model.ainvoke(...))`` in a loop leaves no
 socket behind; it would otherwise keep one connection open per finished loop for the life
 of the model (the client references its loop, so a weak mapping alone never lets go).
+
+httpx and the clients are imported when the first client is built, not with this module:
+the framework classes import it, and importing them should not cost an HTTP stack.
 """
 
 from __future__ import annotations
@@ -21,15 +24,38 @@ import contextlib
 import threading
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
-from pydantic import SecretStr
+from pydantic import AfterValidator, SecretStr
 
-from clova_core.client import AsyncClovaClient, ClovaClient
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.ratelimit import RateLimiter
 from clova_core.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import httpx
+
+    from clova_core.client import AsyncClovaClient, ClovaClient
+
+
+def _httpx_instance(kind: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value is None:
+            return None
+        import httpx
+
+        if not isinstance(value, getattr(httpx, kind)):
+            raise ValueError(f"expected an httpx.{kind} (or None), got {type(value).__name__}")
+        return value
+
+    return AfterValidator(check)
+
+
+HttpClient = Annotated[Any, _httpx_instance("Client")]
+"""A pydantic field type for a caller's ``httpx.Client`` that does not import httpx until a
+value is given."""
+AsyncHttpClient = Annotated[Any, _httpx_instance("AsyncClient")]
+"""The same for an ``httpx.AsyncClient``."""
 
 
 class ClientPool:
@@ -76,6 +102,8 @@ class ClientPool:
         """The sync client (built on first use)."""
         with self._lock:
             if self._sync is None:
+                from clova_core.client import ClovaClient
+
                 self._sync = ClovaClient(**self._options, http_client=self._http_client)
             return self._sync
 
@@ -87,6 +115,8 @@ class ClientPool:
                 self._async.pop(closed).abandon()
             entry = self._async.get(loop)
             if entry is None:
+                from clova_core.client import AsyncClovaClient
+
                 client = AsyncClovaClient(**self._options, http_client=self._async_http_client)
                 entry = self._async[loop] = _LoopClient(client)
             return entry.client

@@ -14,7 +14,6 @@ import threading
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
 from langchain_core.language_models.base import LangSmithParams
@@ -27,7 +26,7 @@ from clova_core import tokens
 from clova_core.constants import DEFAULT_MAX_RETRIES, ENV_API_KEY, ENV_APIGW_API_KEY
 from clova_core.errors import UnsupportedFeatureError
 from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort, get_chat_model
-from clova_core.pool import ClientPool
+from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
 from clova_core.retry import RetryPolicy
 from clova_core.types import ChatRequest
@@ -118,8 +117,8 @@ class ChatClovaX(BaseChatModel):
     model_spec: ChatModelSpec | None = Field(default=None, exclude=True)
     """Limits and capabilities for a model the registry does not know
     (``clova_core.models.custom_chat_model``)."""
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    http_client: HttpClient = Field(default=None, exclude=True)
+    http_async_client: AsyncHttpClient = Field(default=None, exclude=True)
     quota_limiter: RateLimiter | None = Field(default=None, exclude=True)
     """QPM / TPM limiter held by the core on every request and retry (share one per model);
     unlike LangChain's ``rate_limiter`` it counts tokens."""

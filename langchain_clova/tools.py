@@ -9,9 +9,8 @@ CLOVA function calling is documented in clova-api.md 3.6.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json_schema import dereference_refs
 
@@ -19,7 +18,10 @@ from clova_core.errors import ClovaValidationError, UnsupportedFeatureError
 from clova_core.models import ChatModelSpec, models_supporting
 from clova_core.types import Tool, ToolChoice
 
-ToolLike = Mapping[str, Any] | type | Callable[..., Any] | BaseTool
+if TYPE_CHECKING:  # langchain_core.tools.base builds pydantic models: ~15 ms at import
+    from langchain_core.tools import BaseTool
+
+ToolLike: TypeAlias = "Mapping[str, Any] | type | Callable[..., Any] | BaseTool"
 """Anything ``bind_tools`` accepts."""
 ToolChoiceLike = str | bool | Mapping[str, Any] | None
 """Anything ``bind_tools(tool_choice=...)`` accepts."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
     astream_chat_to_completion_decorator,
@@ -37,7 +36,7 @@ from typing_extensions import override
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort
-from clova_core.pool import ClientPool
+from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import effective_max_tokens
 from clova_core.retry import RetryPolicy
@@ -120,10 +119,10 @@ class ClovaX(StructuredOutputLLM):
     default_headers: dict[str, str] | None = Field(
         default=None, description="Extra HTTP headers sent with every request."
     )
-    http_client: httpx.Client | None = Field(
+    http_client: HttpClient = Field(
         default=None, exclude=True, repr=False, description="A custom httpx.Client."
     )
-    async_http_client: httpx.AsyncClient | None = Field(
+    async_http_client: AsyncHttpClient = Field(
         default=None, exclude=True, repr=False, description="A custom httpx.AsyncClient."
     )
     quota_limiter: RateLimiter | None = Field(
