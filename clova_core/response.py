@@ -284,10 +284,13 @@ def parse_embedding(result: Mapping[str, Any], *, model: str, request_id: str) -
     if not isinstance(vector, Sequence) or isinstance(vector, str):
         raise _broken("result.embedding is not a list", request_id)
     # ``set(map(type, ...))`` checks 1024 values at C speed (bool is not a number here).
-    if not set(map(type, vector)) <= _NUMBER_TYPES:
+    kinds = set(map(type, vector))
+    if not kinds <= _NUMBER_TYPES:
         raise _broken("result.embedding holds non-numbers", request_id)
+    if int in kinds or type(vector) is not list:  # JSON gives a list of floats: kept as is
+        vector = list(map(float, vector))
     return EmbeddingResult(
-        embedding=list(map(float, vector)),
+        embedding=vector,
         input_tokens=_int(result, "inputTokens", request_id) or 0,
         model=model,
         request_id=request_id,

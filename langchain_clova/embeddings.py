@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import ClassVar, Protocol
 
-import httpx
 from langchain_core.embeddings import Embeddings
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
@@ -24,7 +23,7 @@ from clova_core.client import ClovaClient
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import ClovaValidationError, ContextLimitError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, get_embedding_model
-from clova_core.pool import ClientPool
+from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import prepare_embedding
 from clova_core.retry import RetryPolicy
@@ -84,8 +83,8 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
     show_progress: bool = False
     """Show a tqdm progress bar while embedding documents."""
     default_headers: dict[str, str] | None = None
-    http_client: httpx.Client | None = Field(default=None, exclude=True)
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
+    http_client: HttpClient = Field(default=None, exclude=True)
+    http_async_client: AsyncHttpClient = Field(default=None, exclude=True)
     quota_limiter: RateLimiter | None = Field(default=None, exclude=True)
     """A ``clova_core.RateLimiter`` (QPM / TPM, e.g. ``RateLimiter.for_model("bge-m3")``)
     that the core waits on before every request, retries included, so bulk work stays under
@@ -131,7 +130,7 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
                 raise _naming_index(error, index) from error
 
     def _vector(self, result: EmbeddingResult) -> list[float]:
-        vector = [float(value) for value in result.embedding]
+        vector = list(result.embedding)  # floats already (the core checked and converted)
         if not self.normalize:
             return vector
         norm = math.sqrt(math.fsum(value * value for value in vector))

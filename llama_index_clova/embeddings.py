@@ -14,19 +14,18 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from pydantic import AliasChoices
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
-from clova_core.pool import ClientPool
+from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
 from clova_core.retry import RetryPolicy
 from llama_index_clova.embedding_limits import check_texts
 
-DEFAULT_MAX_CONCURRENCY = 4
+DEFAULT_MAX_CONCURRENCY = 8
 DEFAULT_EMBED_BATCH_SIZE = 64
 
 
@@ -73,10 +72,10 @@ class ClovaXEmbedding(BaseEmbedding):
     default_headers: dict[str, str] | None = Field(
         default=None, description="Extra HTTP headers sent with every request."
     )
-    http_client: httpx.Client | None = Field(
+    http_client: HttpClient = Field(
         default=None, exclude=True, repr=False, description="A custom httpx.Client."
     )
-    async_http_client: httpx.AsyncClient | None = Field(
+    async_http_client: AsyncHttpClient = Field(
         default=None, exclude=True, repr=False, description="A custom httpx.AsyncClient."
     )
     quota_limiter: RateLimiter | None = Field(
