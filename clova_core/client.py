@@ -31,6 +31,9 @@ from pydantic import SecretStr
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import APIError, APIStatusError
+from clova_core.http11 import proxy_configured
+from clova_core.keepalive import KeepAliveTransport
+from clova_core.keepalive_async import AsyncKeepAliveTransport
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, ChatModelSpec, get_embedding_model
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import (
@@ -61,6 +64,23 @@ from clova_core.types import ChatRequest, ChatResult, ChatTokenCount, EmbeddingR
 __all__ = ["AsyncClovaClient", "ClovaClient"]
 
 logger = logging.getLogger("clova_core")
+
+
+def _own_sync_client() -> httpx.Client:
+    """The httpx client we build (and close): the lean keep-alive transport unless a proxy is
+    configured in the environment (:mod:`clova_core.keepalive`)."""
+    context = default_ssl_context()
+    if proxy_configured():
+        return httpx.Client(verify=context)
+    return httpx.Client(verify=context, transport=KeepAliveTransport(ssl_context=context))
+
+
+def _own_async_client() -> httpx.AsyncClient:
+    """The async twin of :func:`_own_sync_client`."""
+    context = default_ssl_context()
+    if proxy_configured():
+        return httpx.AsyncClient(verify=context)
+    return httpx.AsyncClient(verify=context, transport=AsyncKeepAliveTransport(ssl_context=context))
 
 
 class ClovaClient(BaseClient):
@@ -99,9 +119,7 @@ class ClovaClient(BaseClient):
             owns_http_client=http_client is None,
         )
         self._owns_http_client = http_client is None
-        self._http = (
-            http_client if http_client is not None else httpx.Client(verify=default_ssl_context())
-        )
+        self._http = http_client if http_client is not None else _own_sync_client()
 
     def chat(
         self,
@@ -242,11 +260,7 @@ class AsyncClovaClient(BaseClient):
             owns_http_client=http_client is None,
         )
         self._owns_http_client = http_client is None
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.AsyncClient(verify=default_ssl_context())
-        )
+        self._http = http_client if http_client is not None else _own_async_client()
 
     async def chat(
         self,
