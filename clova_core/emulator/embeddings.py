@@ -16,9 +16,10 @@ from typing import Any
 
 from clova_core.emulator.chat import take_control
 from clova_core.emulator.envelope import EmulatedApiError, invalid, native_success
+from clova_core.emulator.jsonwire import SparseFloats
 from clova_core.emulator.scripting import ScriptedDisconnect, ScriptedEmbedding
 from clova_core.emulator.state import Ctx, DropConnection, JsonResponse, Response
-from clova_core.emulator.text import has_hangul, strip_particle, words
+from clova_core.emulator.text import strip_particle, words
 from clova_core.emulator.tokenizer import count_tokens, is_hangul
 from clova_core.models import EMBEDDING_MODELS, EmbeddingModelSpec
 
@@ -31,7 +32,9 @@ _NORMALISED = frozenset({"bge-m3", "clir-sts-dolphin"})
 def _features(text: str) -> dict[str, float]:
     features: defaultdict[str, float] = defaultdict(float)
     for word in words(text.lower()):
-        if has_hangul(word):
+        # A word is a run of Hangul syllables or of ASCII letters / digits (text.words), so
+        # its first character tells which.
+        if is_hangul(word[0]):
             stem = strip_particle(word)
             features[f"w:{stem}"] += 1.0
             for char in stem:
@@ -50,29 +53,44 @@ def _features(text: str) -> dict[str, float]:
     return features
 
 
-def vector(text: str, model: str) -> list[float]:
-    """The deterministic embedding of ``text`` for ``model``."""
-    values = [0.0] * DIMENSIONS
+def _buckets(features: dict[str, float]) -> dict[int, float]:
+    """Signed feature weights summed into the buckets they hash to (only touched buckets).
+
+    Each feature's 8-byte blake2b digest, read as one big-endian integer: bytes 0-2 and 3-5
+    pick two buckets, the low bits of bytes 6 and 7 their signs. Features are added in sorted
+    order, so every bucket sums its terms in the same order whatever the input dict's order.
+    """
+    sums: dict[int, float] = {}
+    blake2b = hashlib.blake2b
+    for feature in sorted(features):
+        weight = features[feature]
+        digest = int.from_bytes(blake2b(feature.encode(), digest_size=8).digest(), "big")
+        first = (digest >> 40) % DIMENSIONS
+        second = ((digest >> 16) & 0xFFFFFF) % DIMENSIONS
+        sums[first] = sums.get(first, 0.0) + (weight if digest & 0x100 else -weight)
+        sums[second] = sums.get(second, 0.0) + (weight if digest & 1 else -weight) * 0.5
+    return sums
+
+
+def sparse_vector(text: str, model: str) -> SparseFloats:
+    """The embedding of ``text`` for ``model`` as its touched buckets (see :func:`vector`)."""
     features = _features(text)
-    touched: set[int] = set()
-    for feature, weight in sorted(features.items()):
-        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
-        first = int.from_bytes(digest[:3], "big") % DIMENSIONS
-        second = int.from_bytes(digest[3:6], "big") % DIMENSIONS
-        sign = 1.0 if digest[6] & 1 else -1.0
-        values[first] += sign * weight
-        values[second] += (1.0 if digest[7] & 1 else -1.0) * weight * 0.5
-        touched.update((first, second))
-    # Only the few touched buckets are non-zero: summing and rounding just those (in index
+    sums = _buckets(features)
+    # Only the touched buckets are non-zero: summing and rounding just those (in index
     # order) gives the same floats as doing it over all 1024, several times faster.
-    indices = sorted(touched)
-    norm = math.sqrt(sum(values[index] * values[index] for index in indices)) or 1.0
+    indices = sorted(sums)
+    totals = [sums[index] for index in indices]
+    norm = math.sqrt(sum([total * total for total in totals])) or 1.0
     scale = 1.0 / norm
     if model not in _NORMALISED:
         scale *= 4.0 + math.log1p(len(features))
-    for index in indices:
-        values[index] = round(values[index] * scale, 7)
-    return values
+    values = tuple([round(total * scale, 7) for total in totals])
+    return SparseFloats(DIMENSIONS, tuple(indices), values)
+
+
+def vector(text: str, model: str) -> list[float]:
+    """The deterministic embedding of ``text`` for ``model``."""
+    return sparse_vector(text, model).dense()
 
 
 def check_text(text: Any, spec: EmbeddingModelSpec, key: str = "text") -> int:
@@ -92,15 +110,17 @@ def check_text(text: Any, spec: EmbeddingModelSpec, key: str = "text") -> int:
 
 def embed_one(
     ctx: Ctx, spec: EmbeddingModelSpec, text: str, tokens: int
-) -> tuple[list[float], int] | None:
-    """Vector and token count for one text (a scripted vector wins); ``None`` = disconnect."""
+) -> tuple[SparseFloats, int] | None:
+    """Vector and token count for one text (a scripted vector wins); ``None`` = disconnect.
+
+    The vector is a :class:`SparseFloats`: reply bodies write it as the dense JSON array."""
     item = take_control(ctx, "embedding", spec.name)
     if isinstance(item, ScriptedDisconnect):
         return None
     if isinstance(item, ScriptedEmbedding):
         counted = item.input_tokens if item.input_tokens is not None else tokens
-        return [float(value) for value in item.vector], counted
-    return vector(text, spec.name), tokens
+        return SparseFloats.of([float(value) for value in item.vector]), counted
+    return sparse_vector(text, spec.name), tokens
 
 
 def embedding(ctx: Ctx) -> Response:

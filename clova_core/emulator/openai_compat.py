@@ -22,6 +22,7 @@ from clova_core.emulator.chat import ChatWire, serve_chat
 from clova_core.emulator.conversation import CallOut, ChatCall, Reply
 from clova_core.emulator.embeddings import check_text, embed_one
 from clova_core.emulator.envelope import EmulatedApiError, invalid, openai_error
+from clova_core.emulator.jsonwire import SparseFloats
 from clova_core.emulator.openai_parse import parse_chat, reject_unsupported
 from clova_core.emulator.render import created_now
 from clova_core.emulator.sse import Frame, openai_done, openai_frame
@@ -119,9 +120,11 @@ def chat_completions(ctx: Ctx) -> Response:
     return serve_chat(ctx, call, OPENAI)
 
 
-def _encode(values: list[float], encoding: str) -> list[float] | str:
+def _encode(values: SparseFloats, encoding: str) -> SparseFloats | str:
+    """The ``embedding`` field: the float array (written densely) or base64 float32s."""
     if encoding == "base64":
-        return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
+        dense = values.dense()
+        return base64.b64encode(struct.pack(f"<{len(dense)}f", *dense)).decode()
     return values
 
 

@@ -110,8 +110,17 @@ def _parse_body(incoming: Incoming) -> dict[str, Any]:
     return body
 
 
-def handle(state: EmulatorState, incoming: Incoming, record: RequestRecord) -> Response:
-    """Run the pipeline for one request; never raises for API-level problems."""
+def handle(
+    state: EmulatorState,
+    incoming: Incoming,
+    record: RequestRecord,
+    *,
+    wait: Callable[[float], None] = time.sleep,
+) -> Response:
+    """Run the pipeline for one request; never raises for API-level problems.
+
+    ``wait`` sleeps the emulated latency (the server passes one that lets other requests
+    compute meanwhile, see ``cputurn``)."""
     incoming.openai = incoming.path == OPENAI_PREFIX or incoming.path.startswith(
         OPENAI_PREFIX + "/"
     )
@@ -122,7 +131,7 @@ def handle(state: EmulatorState, incoming: Incoming, record: RequestRecord) -> R
             raise EmulatedApiError("40400", f"Not found: {incoming.method} {incoming.path}")
         handler, params = found
         if knobs.latency:
-            time.sleep(knobs.latency)
+            wait(knobs.latency)
         authenticate(incoming.headers, knobs, bearer_only=incoming.openai)
         if incoming.method == "POST":
             if state.dice.roll(knobs.reset_rate):

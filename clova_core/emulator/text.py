@@ -48,6 +48,12 @@ KOREAN_PARTICLES: tuple[str, ...] = (
     "도",
     "만",
 )
+_PARTICLES_BY_LENGTH: tuple[tuple[int, frozenset[str]], ...] = tuple(
+    (length, frozenset(particle for particle in KOREAN_PARTICLES if len(particle) == length))
+    for length in sorted({len(particle) for particle in KOREAN_PARTICLES}, reverse=True)
+)
+"""The particles grouped by length, longest first: a word ends with at most one particle of
+each length, so checking one suffix per length finds what the ordered scan would find."""
 
 _STOPWORD_LINES = (
     "a an the and or but if then of to in on at by for with from into about as is are was were",
@@ -75,9 +81,9 @@ def has_hangul(text: str) -> bool:
 
 def strip_particle(word: str) -> str:
     """A Hangul word without one common trailing particle (kept if it would become empty)."""
-    for particle in KOREAN_PARTICLES:
-        if word.endswith(particle) and len(word) > len(particle):
-            return word[: -len(particle)]
+    for length, particles in _PARTICLES_BY_LENGTH:
+        if len(word) > length and word[-length:] in particles:
+            return word[:-length]
     return word
 
 

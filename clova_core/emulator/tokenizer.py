@@ -17,6 +17,8 @@ Rules:
 
 from __future__ import annotations
 
+import re
+
 MESSAGE_OVERHEAD = 3
 IMAGE_TOKENS = 1478
 _LETTERS_PER_TOKEN = 4
@@ -41,41 +43,18 @@ def is_cjk(char: str) -> bool:
     )
 
 
-def _is_ascii_letter(char: str) -> bool:
-    return ("a" <= char <= "z") or ("A" <= char <= "Z")
-
-
-def _is_ascii_digit(char: str) -> bool:
-    return "0" <= char <= "9"
+_RAW_PIECE = re.compile(
+    rf"\s+|[A-Za-z]{{1,{_LETTERS_PER_TOKEN}}}|[0-9]{{1,{_DIGITS_PER_TOKEN}}}|.", re.DOTALL
+)
+"""One raw piece: a whitespace run (``\\s`` is ``str.isspace``), up to 4 ASCII letters of a
+letter run, up to 3 ASCII digits of a digit run, or any other single character. Runs are cut
+greedily from their start, so ``abcdefghij`` gives ``abcd``, ``efgh``, ``ij``."""
+_TOKEN = re.compile(rf"[A-Za-z]{{1,{_LETTERS_PER_TOKEN}}}|[0-9]{{1,{_DIGITS_PER_TOKEN}}}|\S")
+"""The raw pieces that are not whitespace: one per token."""
 
 
 def _raw_pieces(text: str) -> list[str]:
-    pieces: list[str] = []
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char.isspace():
-            start = index
-            while index < length and text[index].isspace():
-                index += 1
-            pieces.append(text[start:index])
-            continue
-        for predicate, size in (
-            (_is_ascii_letter, _LETTERS_PER_TOKEN),
-            (_is_ascii_digit, _DIGITS_PER_TOKEN),
-        ):
-            if predicate(char):
-                start = index
-                while index < length and predicate(text[index]):
-                    index += 1
-                run = text[start:index]
-                pieces.extend(run[offset : offset + size] for offset in range(0, len(run), size))
-                break
-        else:
-            pieces.append(char)
-            index += 1
-    return pieces
+    return _RAW_PIECE.findall(text)
 
 
 def token_pieces(text: str) -> list[str]:
@@ -99,8 +78,9 @@ def token_pieces(text: str) -> list[str]:
 
 
 def count_tokens(text: str) -> int:
-    """The number of tokens in ``text`` under the rules of this module."""
-    return len(token_pieces(text))
+    """The number of tokens in ``text`` under the rules of this module
+    (``len(token_pieces(text))``, without building the pieces)."""
+    return len(_TOKEN.findall(text))
 
 
 def truncate_tokens(text: str, budget: int) -> tuple[str, bool]:
