@@ -34,7 +34,7 @@ class Settings:
     embed_texts_sequential: int = 60
     """Texts for the alternatives that send one request per text, one after another."""
     embed_latency: float = 0.020
-    embed_concurrency: int = 8
+    embed_concurrency: int = 16
     embed_qpm: int = 6000
     embed_mock_texts: int = 240
     """Texts of the server-free check (mock transport sleeping the same latency)."""
