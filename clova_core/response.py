@@ -25,6 +25,7 @@ from clova_core.errors import (
     error_from_response,
     http_status_for_code,
 )
+from clova_core.jsonloads import loads
 from clova_core.types import (
     AiFilterScore,
     ChatResult,
@@ -74,7 +75,7 @@ def parse_envelope(
     :class:`APIResponseError`.
     """
     try:
-        body = json.loads(content)
+        body = loads(content)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         snippet = " ".join(content.decode("utf-8", errors="replace").split())[:200]
         raise _broken(f"body is not JSON: {snippet!r}", request_id) from None

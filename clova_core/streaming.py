@@ -30,6 +30,7 @@ from clova_core.errors import (
     StreamError,
     error_from_stream_event,
 )
+from clova_core.jsonloads import loads
 from clova_core.response import parse_chat_result
 from clova_core.types import ResultEvent, StreamEvent, TokenEvent, ToolCallChunk
 
@@ -101,7 +102,7 @@ class StreamDecoder:
 
     def _json(self, event: str, data: str) -> Any:
         try:
-            return json.loads(data)
+            return loads(data)
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise APIResponseError(
                 f"Unexpected CLOVA Studio stream: {event!r} event data is not JSON: "

@@ -231,6 +231,7 @@ class BaseClient:
         self.rate_limiter = rate_limiter
         self.default_headers: dict[str, str] = dict(default_headers or {})
         self._fixed_headers: dict[tuple[Any, ...], dict[str, str]] = {}
+        self._urls: dict[str, httpx.URL] = {}
         # Our own httpx client gets the default timeout; a caller's client keeps its own
         # unless a timeout is passed explicitly.
         if isinstance(timeout, (int, float)):
@@ -305,21 +306,30 @@ class BaseClient:
         extra: dict[str, Any] = {} if self.timeout is None else {"timeout": self.timeout}
         return http_client.build_request(
             "POST",
-            f"{self._base_url}{path}",
+            self._url(path),
             json=dict(body),
             headers=self.headers(request_id=request_id, stream=stream),
             **extra,
         )
 
+    def _url(self, path: str) -> httpx.URL:
+        """``{base_url}{path}``, parsed once per path (a parse costs about 40 us a request)."""
+        url = self._urls.get(path)
+        if url is None:
+            if len(self._urls) >= 64:  # paths name models and tuned tasks: few in practice
+                self._urls.clear()
+            url = self._urls[path] = httpx.URL(f"{self._base_url}{path}")
+        return url
+
     def wait_for_quota(self, wire: WireRequest) -> None:
         """Block until the rate limiter lets ``wire`` go (every attempt counts: 8.2)."""
-        if self.rate_limiter is not None and wire.quota_tokens is not None:
-            self.rate_limiter.acquire(wire.quota_tokens)
+        if self.rate_limiter is not None and (tokens := wire.quota()) is not None:
+            self.rate_limiter.acquire(tokens)
 
     async def await_quota(self, wire: WireRequest) -> None:
         """:meth:`wait_for_quota` without blocking the event loop."""
-        if self.rate_limiter is not None and wire.quota_tokens is not None:
-            await self.rate_limiter.aacquire(wire.quota_tokens)
+        if self.rate_limiter is not None and (tokens := wire.quota()) is not None:
+            await self.rate_limiter.aacquire(tokens)
 
     def retry_delay(self, error: APIError, *, attempt: int, path: str) -> float | None:
         """Seconds to wait before the next try (logged), or None to raise ``error``."""

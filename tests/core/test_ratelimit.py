@@ -13,6 +13,7 @@ from transport_fakes import BASE, TEST_KEY, ok
 from clova_core.client import AsyncClovaClient, ClovaClient
 from clova_core.errors import ClovaConfigurationError, ClovaValidationError
 from clova_core.ratelimit import RateLimiter
+from clova_core.tokens import estimate_tokens
 from clova_core.types import ChatRequest, Message
 
 WINDOW = 0.3
@@ -147,4 +148,23 @@ async def test_async_chat_charges_input_plus_requested_output() -> None:
             await client.chat(
                 ChatRequest(model="HCX-005", messages=[Message("user", "hi")], max_tokens=3_000)
             )
+    assert len(seen) == 1
+
+
+def test_an_embedding_is_charged_its_estimated_tokens() -> None:
+    """The quota of an embedding is estimated from its text when a limiter asks for it."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _embedding_reply(request)
+
+    text = "하이퍼클로바X 임베딩 문장입니다. " * 20
+    limit = estimate_tokens(text) - 1
+    limiter = RateLimiter(tokens_per_minute=limit)
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with ClovaClient(api_key=TEST_KEY, base_url=BASE, http_client=http, rate_limiter=limiter) as c:
+        with pytest.raises(ClovaValidationError, match=f"tokens_per_minute is {limit}"):
+            c.embed(text)
+        c.embed("짧은 문장")
     assert len(seen) == 1
