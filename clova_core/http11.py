@@ -10,6 +10,7 @@ layers above see no difference.
 from __future__ import annotations
 
 import select
+import sys
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -138,6 +139,36 @@ def proxy_configured() -> bool:
     the package's clients then keep httpx's transport."""
     proxies = urllib.request.getproxies()
     return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
+
+
+def httpx_transport_replaced(*, asynchronous: bool) -> bool:
+    """Whether a test tool has replaced httpx's own transport (or httpcore's pool) with its
+    recorder or mock: vcrpy and pytest-httpx patch ``httpx.HTTPTransport.handle_request``
+    (and the async twin), respx patches httpcore's pools. They never see a transport of
+    ours, so the package's transports then hand the request to httpx's, where they do.
+    Checked per request (tools patch inside a test, after clients were built): a few
+    attribute reads."""
+    if asynchronous:
+        method: object = httpx.AsyncHTTPTransport.handle_async_request
+    else:
+        method = httpx.HTTPTransport.handle_request
+    if not _defined_in(method, "httpx"):
+        return True
+    httpcore = sys.modules.get("httpcore")  # not imported: nobody can have patched it
+    if httpcore is None:
+        return False
+    if asynchronous:
+        return not _defined_in(httpcore.AsyncConnectionPool.handle_async_request, "httpcore")
+    return not _defined_in(httpcore.ConnectionPool.handle_request, "httpcore")
+
+
+def _defined_in(function: object, package: str) -> bool:
+    """``function`` is ``package``'s own: defined there and not a wrapper of it (vcrpy's
+    stubs copy the name and module of what they wrap, and keep it as ``__wrapped__``)."""
+    module = getattr(function, "__module__", None)
+    if not isinstance(module, str) or hasattr(function, "__wrapped__"):
+        return False
+    return module == package or module.startswith(f"{package}.")
 
 
 def origin_of(request: httpx.Request) -> Origin:

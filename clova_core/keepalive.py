@@ -15,7 +15,9 @@ the same behaviour seen from httpx:
 * httpx's ``timeout`` extension (connect / read / write / pool) and httpx's exceptions
   (``ConnectError``, ``ReadTimeout``, ``RemoteProtocolError`` ...), so retries, error
   mapping and ``httpx-sse`` above are unchanged;
-* an idle connection the server closed (or sent stray bytes on) is dropped, not reused.
+* an idle connection the server closed (or sent stray bytes on) is dropped, not reused;
+* while a test tool has patched httpx's own transport (vcrpy cassettes, pytest-httpx,
+  respx), requests go through httpx's transport so that the tool records or mocks them.
 
 This module holds the sync transport; :mod:`clova_core.keepalive_async` its asyncio twin.
 
@@ -43,6 +45,7 @@ from clova_core.http11 import (
     Origin,
     ResponseHead,
     chunk_size,
+    httpx_transport_replaced,
     incomplete_body,
     no_response,
     origin_of,
@@ -90,8 +93,11 @@ class KeepAliveTransport(httpx.BaseTransport):
         self._max_idle = max_idle_per_origin
         self._idle: dict[Origin, list[_Connection]] = {}
         self._lock = threading.Lock()
+        self._httpx_transport: httpx.HTTPTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if httpx_transport_replaced(asynchronous=False):
+            return self._recordable().handle_request(request)
         origin = origin_of(request)
         timeouts = timeouts_of(request)
         pool_timeout = timeouts.get("pool")
@@ -190,12 +196,23 @@ class KeepAliveTransport(httpx.BaseTransport):
             connection.close()
         self._slots.release()
 
+    def _recordable(self) -> httpx.HTTPTransport:
+        """httpx's own transport, where a recorder or mock patched in sees the request
+        (:func:`~clova_core.http11.httpx_transport_replaced`)."""
+        with self._lock:
+            if self._httpx_transport is None:
+                self._httpx_transport = httpx.HTTPTransport(verify=self._ssl)
+            return self._httpx_transport
+
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, {}
+            fallback, self._httpx_transport = self._httpx_transport, None
         for connections in idle.values():
             for connection in connections:
                 connection.close()
+        if fallback is not None:
+            fallback.close()
 
 
 class _SyncBody(httpx.SyncByteStream):

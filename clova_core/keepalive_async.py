@@ -22,6 +22,7 @@ from clova_core.http11 import (
     Origin,
     ResponseHead,
     chunk_size,
+    httpx_transport_replaced,
     incomplete_body,
     no_response,
     origin_of,
@@ -93,6 +94,7 @@ class AsyncKeepAliveTransport(httpx.AsyncBaseTransport):
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
             weakref.WeakKeyDictionary()
         )
+        self._httpx_transport: httpx.AsyncHTTPTransport | None = None
 
     def _pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
@@ -102,6 +104,10 @@ class AsyncKeepAliveTransport(httpx.AsyncBaseTransport):
         return pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if httpx_transport_replaced(asynchronous=True):
+            if self._httpx_transport is None:  # see the sync transport
+                self._httpx_transport = httpx.AsyncHTTPTransport(verify=self._ssl)
+            return await self._httpx_transport.handle_async_request(request)
         origin = origin_of(request)
         timeouts = timeouts_of(request)
         pool = self._pool()
@@ -205,6 +211,9 @@ class AsyncKeepAliveTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close the running loop's idle connections (other loops' are dropped with them)."""
+        fallback, self._httpx_transport = self._httpx_transport, None
+        if fallback is not None:
+            await fallback.aclose()
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is None:
             return
