@@ -5,13 +5,14 @@ server's threads and the client under test share one GIL, and every stack's figu
 include contention with the server. Here the server gets its own interpreter (and, on this
 2-core machine, its own core), and the benchmark talks to it through a small command pipe:
 configure knobs, reset (fresh rate-limit window and request log), queue scripted replies,
-and read the status counts of the request log (429s provoked).
+read the status counts of the request log (429s provoked) and the process's CPU time.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -71,6 +72,8 @@ def _serve(conn: Connection, knobs: dict[str, Any]) -> None:
                 conn.send((sum(statuses.values()), dict(statuses)))
             elif command == "server_errors":
                 conn.send(emu.server_errors)
+            elif command == "cpu":
+                conn.send(time.process_time())
             else:
                 conn.send(ValueError(f"unknown command {command!r}"))
 
@@ -131,6 +134,11 @@ class EmulatorProcess:
         """Requests and statuses logged since the last reset."""
         total, by_status = self._call("counts")
         return RequestCounts(total=total, by_status=by_status)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the emulator process has used so far (all its threads)."""
+        seconds: float = self._call("cpu")
+        return seconds
 
     def server_errors(self) -> list[str]:
         """Unexpected exceptions inside the emulator (should be none)."""

@@ -145,6 +145,8 @@ def _embed_md(rows: list[EmbedRow], results: RunResults) -> list[str]:
             _ratio(bound_rate, best),
             "-",
             "-",
+            "-",
+            "-",
             "",
         ]
     ]
@@ -162,6 +164,8 @@ def _embed_md(rows: list[EmbedRow], results: RunResults) -> list[str]:
                 _ratio(rate, floor),
                 _ratio(rate, naver),
                 _ratio(rate, best),
+                _cpu(row.client_cpu_ms),
+                _cpu(row.server_cpu_ms),
                 str(row.requests),
                 str(row.rate_limited),
                 row.note,
@@ -183,6 +187,8 @@ def _embed_md(rows: list[EmbedRow], results: RunResults) -> list[str]:
                 "vs raw floor",
                 "vs langchain-naver",
                 "vs best alternative",
+                "client CPU, ms/text",
+                "emulator CPU, ms/request",
                 "requests",
                 "429s",
                 "note",
@@ -198,9 +204,15 @@ def _embed_md(rows: list[EmbedRow], results: RunResults) -> list[str]:
         "are totals over the timed trials; each trial starts a fresh emulator rate window. "
         "Array-input alternatives put many texts in one request, which the emulator serves "
         "for one latency: they are not bound by it, and whether CLOVA's compat endpoint "
-        "accepts array input is unverified.",
+        "accepts array input is unverified. CPU columns: medians per trial of the benchmark "
+        "process's CPU time per text (the client) and the emulator process's per request; "
+        "both processes share the machine's cores.",
         *_embed_mock_md(results, bound_rate),
     ]
+
+
+def _cpu(summary: Summary | None) -> str:
+    return "-" if summary is None else f"{summary.median:.2f}"
 
 
 def _embed_mock_md(results: RunResults, bound_rate: float) -> list[str]:
@@ -218,6 +230,7 @@ def _embed_mock_md(results: RunResults, bound_rate: float) -> list[str]:
             f"{row.texts_per_s.median:,.0f}",
             _ratio(row.texts_per_s.median, bound_rate),
             _ratio(row.texts_per_s.median, floor),
+            _cpu(row.client_cpu_ms),
         ]
         for row in rows
     ]
@@ -228,7 +241,16 @@ def _embed_mock_md(results: RunResults, bound_rate: float) -> list[str]:
         "emulator, no sockets), so only the client's own cost and concurrency are left:",
         "",
         *_table(
-            ["stack", "texts", "in flight", "seconds", "texts/s", "vs bound", "vs raw floor"],
+            [
+                "stack",
+                "texts",
+                "in flight",
+                "seconds",
+                "texts/s",
+                "vs bound",
+                "vs raw floor",
+                "client CPU, ms/text",
+            ],
             body,
         ),
     ]

@@ -56,6 +56,10 @@ class EmbedRow:
     rate_limited: int
     """429 answers the emulator gave over all trials."""
     note: str = ""
+    client_cpu_ms: Summary | None = None
+    """CPU of the benchmark process per text (the client: its threads, loop and parsing)."""
+    server_cpu_ms: Summary | None = None
+    """CPU of the emulator process per request it received (None without the emulator)."""
 
 
 @dataclass(frozen=True)

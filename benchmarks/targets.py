@@ -78,6 +78,15 @@ def _ttfc(rows: list[StreamRow]) -> list[Target]:
     return targets
 
 
+def _cpu_detail(row: EmbedRow) -> str:
+    if row.client_cpu_ms is None or row.server_cpu_ms is None:
+        return ""
+    return (
+        f"; CPU {row.client_cpu_ms.median:.2f} ms/text client + "
+        f"{row.server_cpu_ms.median:.2f} ms/request emulator"
+    )
+
+
 def _embed(
     rows: list[EmbedRow], mock: list[EmbedRow], bound_s: float | None, texts: int
 ) -> list[Target]:
@@ -105,6 +114,7 @@ def _embed(
                 f"{vs_bound:.0%} of the bound ({bound_rate:.0f}/s), "
                 f"{rate / floor if floor else 0:.0%} of the raw-httpx floor ({floor:.0f}/s), "
                 f"{row.rate_limited} x 429"
+                + _cpu_detail(row)
                 + (
                     f"; server-free: {mocked[row.name].texts_per_s.median / bound_rate:.0%} "
                     "of the bound"
