@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import defaultdict
 from typing import Any
 
 from clova_core.emulator.chat import take_control
@@ -30,27 +29,42 @@ _NORMALISED = frozenset({"bge-m3", "clir-sts-dolphin"})
 
 
 def _features(text: str) -> dict[str, float]:
-    features: defaultdict[str, float] = defaultdict(float)
+    """Feature name -> weight. A weight is its step added once per occurrence, starting
+    from ``0.0`` (so the float sums are those of the original ``defaultdict`` loop)."""
+    features: dict[str, float] = {}
+    get = features.get
     for word in words(text.lower()):
         # A word is a run of Hangul syllables or of ASCII letters / digits (text.words), so
         # its first character tells which.
         if is_hangul(word[0]):
             stem = strip_particle(word)
-            features[f"w:{stem}"] += 1.0
+            key = "w:" + stem
+            features[key] = get(key, 0.0) + 1.0
             for char in stem:
-                features[f"h1:{char}"] += 0.3
+                key = "h1:" + char
+                features[key] = get(key, 0.0) + 0.3
             for index in range(len(stem) - 1):
-                features[f"h2:{stem[index : index + 2]}"] += 0.7
+                key = "h2:" + stem[index : index + 2]
+                features[key] = get(key, 0.0) + 0.7
             continue
-        features[f"w:{word}"] += 1.0
-        padded = f"^{word}$"
+        key = "w:" + word
+        features[key] = get(key, 0.0) + 1.0
+        padded = "^" + word + "$"
         for index in range(len(padded) - 2):
-            features[f"c3:{padded[index : index + 3]}"] += 0.4
+            key = "c3:" + padded[index : index + 3]
+            features[key] = get(key, 0.0) + 0.4
     if not features:
         for char in text:
             if not char.isspace():
-                features[f"ch:{char}"] += 1.0 if is_hangul(char) else 0.5
+                key = "ch:" + char
+                features[key] = get(key, 0.0) + (1.0 if is_hangul(char) else 0.5)
     return features
+
+
+_BLAKE2B_8 = hashlib.blake2b(digest_size=8)
+"""The initial state of an 8-byte blake2b: ``copy()`` + ``update()`` gives the digest of
+``blake2b(data, digest_size=8)`` without parsing the keyword parameters for every feature
+(a constant; nothing about any input is kept)."""
 
 
 def _buckets(features: dict[str, float]) -> dict[int, float]:
@@ -59,17 +73,58 @@ def _buckets(features: dict[str, float]) -> dict[int, float]:
     Each feature's 8-byte blake2b digest, read as one big-endian integer: bytes 0-2 and 3-5
     pick two buckets, the low bits of bytes 6 and 7 their signs. Features are added in sorted
     order, so every bucket sums its terms in the same order whatever the input dict's order.
+    As ``DIMENSIONS`` is 1024, a 24-bit number modulo it is the low 2 bits of its middle
+    byte and its last byte, which is how the buckets are read off the digest bytes.
     """
     sums: dict[int, float] = {}
-    blake2b = hashlib.blake2b
+    get = sums.get
+    initial = _BLAKE2B_8
     for feature in sorted(features):
         weight = features[feature]
-        digest = int.from_bytes(blake2b(feature.encode(), digest_size=8).digest(), "big")
-        first = (digest >> 40) % DIMENSIONS
-        second = ((digest >> 16) & 0xFFFFFF) % DIMENSIONS
-        sums[first] = sums.get(first, 0.0) + (weight if digest & 0x100 else -weight)
-        sums[second] = sums.get(second, 0.0) + (weight if digest & 1 else -weight) * 0.5
+        hasher = initial.copy()
+        hasher.update(feature.encode())
+        digest = hasher.digest()
+        first = (digest[1] & 3) << 8 | digest[2]
+        second = (digest[4] & 3) << 8 | digest[5]
+        sums[first] = get(first, 0.0) + (weight if digest[6] & 1 else -weight)
+        sums[second] = get(second, 0.0) + (weight if digest[7] & 1 else -weight) * 0.5
     return sums
+
+
+_TIE_MARGIN = 2.0**-50
+"""Relative margin around a rounding tie within which :func:`_rounded` defers to ``round``
+(the product ``x * 1e7`` is off the exact one by at most 2**-53 relative)."""
+_EXACT_LIMIT = 2.0**52
+"""Integers up to here are exact doubles (larger products also defer to ``round``)."""
+
+
+def _rounded(totals: list[float], scale: float) -> tuple[float, ...]:
+    """``tuple(round(total * scale, 7) for total in totals)``, the same floats, cheaper.
+
+    ``round(x, 7)`` formats ``x`` correctly rounded to 7 decimals and parses that back, i.e.
+    it returns the double nearest to ``n / 10**7`` where ``n`` is the integer nearest to the
+    exact ``x * 10**7``. Here ``y = x * 1e7`` is that product rounded once; unless ``y``
+    lies within the product's error of a half-integer, ``round(y)`` is that same ``n``, and
+    ``n / 1e7`` (both exact doubles, one correctly rounded division) is the same double
+    (``-0.0`` when a negative ``x`` rounds to zero). Near a tie, or for huge / non-finite
+    values, ``round(x, 7)`` itself is used.
+    """
+    values: list[float] = []
+    append = values.append
+    for total in totals:
+        x = total * scale
+        y = x * 1e7
+        if not abs(y) < _EXACT_LIMIT:
+            append(round(x, 7))
+            continue
+        n = round(y)
+        if abs(abs(y - n) - 0.5) <= abs(y) * _TIE_MARGIN:
+            append(round(x, 7))
+        elif n:
+            append(n / 1e7)
+        else:
+            append(math.copysign(0.0, x))
+    return tuple(values)
 
 
 def sparse_vector(text: str, model: str) -> SparseFloats:
@@ -84,8 +139,7 @@ def sparse_vector(text: str, model: str) -> SparseFloats:
     scale = 1.0 / norm
     if model not in _NORMALISED:
         scale *= 4.0 + math.log1p(len(features))
-    values = tuple([round(total * scale, 7) for total in totals])
-    return SparseFloats(DIMENSIONS, tuple(indices), values)
+    return SparseFloats(DIMENSIONS, tuple(indices), _rounded(totals, scale), decimals=7)
 
 
 def vector(text: str, model: str) -> list[float]:

@@ -147,17 +147,28 @@ class Limits:
     tpm: int | None
 
 
+class _Window:
+    """The requests counted for one model: ``(time, tokens)`` oldest first, and the sum of
+    their tokens kept up to date (so admission costs the same however full the window is)."""
+
+    __slots__ = ("entries", "tokens")
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[float, int]] = deque()
+        self.tokens = 0
+
+
 class RateLimiter:
     """Sliding-window QPM / TPM accounting per model (thread-safe)."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, deque[tuple[float, int]]] = {}
+        self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
         """Forget all counted requests."""
         with self._lock:
-            self._entries.clear()
+            self._windows.clear()
 
     def admit(self, limits: Limits, tokens: int, window: float, *, headers: bool) -> dict[str, str]:
         """Count the request or raise 429 / 42901; returns the invented headers to send."""
@@ -165,16 +176,20 @@ class RateLimiter:
             return {}
         now = time.monotonic()
         with self._lock:
-            entries = self._entries.setdefault(limits.key, deque())
+            counted = self._windows.get(limits.key)
+            if counted is None:
+                counted = self._windows[limits.key] = _Window()
+            entries = counted.entries
             while entries and entries[0][0] <= now - window:
-                entries.popleft()
+                counted.tokens -= entries.popleft()[1]
             used_requests = len(entries)
-            used_tokens = sum(count for _, count in entries)
+            used_tokens = counted.tokens
             over_requests = limits.qpm is not None and used_requests + 1 > limits.qpm
             over_tokens = limits.tpm is not None and used_tokens + tokens > limits.tpm
             reset = (entries[0][0] + window - now) if entries else 0.0
             if not (over_requests or over_tokens):
                 entries.append((now, tokens))
+                counted.tokens += tokens
                 used_requests += 1
                 used_tokens += tokens
                 if len(entries) == 1:
