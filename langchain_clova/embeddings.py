@@ -13,7 +13,7 @@ import asyncio
 import math
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import ClassVar, Protocol
 
 from langchain_core.embeddings import Embeddings
@@ -22,6 +22,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr, Se
 from clova_core.client import ClovaClient
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import ClovaValidationError, ContextLimitError
+from clova_core.fanout import map_in_threads
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, get_embedding_model
 from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
@@ -156,7 +157,12 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
         try:
             if len(texts) == 1 or self.max_concurrency == 1:
                 return [self._embed_one(client, text, progress) for text in texts]
-            return self._fan_out(client, texts, progress)
+            return map_in_threads(
+                partial(self._embed_one, client, progress=progress),
+                texts,
+                workers=self.max_concurrency,
+                thread_name_prefix="clova-embed",
+            )
         finally:
             progress.close()
 
@@ -164,26 +170,6 @@ class ClovaXEmbeddings(BaseModel, Embeddings):
         result = client.embed(text, model=self.model)
         progress.update(1)
         return self._vector(result)
-
-    def _fan_out(
-        self, client: ClovaClient, texts: Sequence[str], progress: _Progress
-    ) -> list[list[float]]:
-        vectors: list[list[float]] = [[] for _ in texts]
-        workers = min(self.max_concurrency, len(texts))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clova-embed") as pool:
-            futures: dict[Future[list[float]], int] = {
-                pool.submit(self._embed_one, client, text, progress): index
-                for index, text in enumerate(texts)
-            }
-            try:
-                for future in as_completed(futures):
-                    vectors[futures[future]] = future.result()
-            except BaseException:
-                # Stop queued texts; the at most ``workers`` requests in flight finish.
-                for future in futures:
-                    future.cancel()
-                raise
-        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one text (the core validates it before sending)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
@@ -19,6 +18,7 @@ from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, Sec
 from pydantic import AliasChoices
 
 from clova_core.constants import DEFAULT_MAX_RETRIES
+from clova_core.fanout import map_in_threads
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
 from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
@@ -26,11 +26,13 @@ from clova_core.retry import RetryPolicy
 from llama_index_clova.embedding_limits import check_texts
 
 DEFAULT_MAX_CONCURRENCY = 8
-DEFAULT_EMBED_BATCH_SIZE = 256
+DEFAULT_EMBED_BATCH_SIZE = 1024
 """LlamaIndex hands a sync batch over only when the previous one has finished, so the
-requests in flight drain at the end of every batch: 256 texts keep ``max_concurrency``
-requests busy longer than LlamaIndex's usual 10 to 100 (about a quarter more texts/s at 16
-in flight than with 64). Each text is still its own request."""
+requests in flight drain at the end of every batch: 1,024 texts keep ``max_concurrency``
+requests busy far longer than LlamaIndex's usual 10 to 100. Against the emulator: about a
+quarter more texts/s with 256 than with 64 at 16 in flight, and about 4% more again with
+1,024 at 20. Progress bars and callback events move per batch. Each text is still its own
+request."""
 
 
 class ClovaXEmbedding(BaseEmbedding):
@@ -186,9 +188,12 @@ class ClovaXEmbedding(BaseEmbedding):
         check_texts(texts, self._spec)
         if len(texts) <= 1:
             return [self._embed(text) for text in texts]
-        workers = min(self.max_concurrency, len(texts))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clova-embed") as pool:
-            return list(pool.map(self._embed_limited, texts, [i > 0 for i in range(len(texts))]))
+        return map_in_threads(
+            self._embed_limited,
+            list(enumerate(texts)),
+            workers=self.max_concurrency,
+            thread_name_prefix="clova-embed",
+        )
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         check_texts(texts, self._spec)
@@ -203,10 +208,11 @@ class ClovaXEmbedding(BaseEmbedding):
                 task.cancel()
             raise
 
-    def _embed_limited(self, text: str, take_slot: bool) -> Embedding:
+    def _embed_limited(self, item: tuple[int, str]) -> Embedding:
         # The base class takes one rate-limiter slot per batch; take one for every further
         # request so that each HTTP request costs exactly one slot.
-        if take_slot and self.rate_limiter is not None:
+        index, text = item
+        if index > 0 and self.rate_limiter is not None:
             self.rate_limiter.acquire()
         return self._embed(text)
 
