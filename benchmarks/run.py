@@ -1,6 +1,6 @@
 """Command line: start the emulator, run the suites side by side, write the report.
 
-    python -m benchmarks                 # full run, about 4 minutes on 2 cores
+    python -m benchmarks                 # full run, 3 to 5 minutes on 2 cores
     python -m benchmarks --quick         # smoke run, under a minute
     python -m benchmarks --only chat stream
     python benchmarks/run.py ...         # the same
