@@ -197,10 +197,7 @@ class ClovaXEmbedding(BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         check_texts(texts, self._spec)
-        tasks = [
-            asyncio.ensure_future(self._aembed_limited(text, index > 0))
-            for index, text in enumerate(texts)
-        ]
+        tasks = [asyncio.ensure_future(self._aembed_limited(item)) for item in enumerate(texts)]
         try:
             return list(await asyncio.gather(*tasks))
         except BaseException:
@@ -216,8 +213,9 @@ class ClovaXEmbedding(BaseEmbedding):
             self.rate_limiter.acquire()
         return self._embed(text)
 
-    async def _aembed_limited(self, text: str, take_slot: bool) -> Embedding:
-        if take_slot and self.rate_limiter is not None:
+    async def _aembed_limited(self, item: tuple[int, str]) -> Embedding:
+        index, text = item
+        if index > 0 and self.rate_limiter is not None:
             await self.rate_limiter.async_acquire()
         return await self._aembed(text)
 
