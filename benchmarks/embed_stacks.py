@@ -74,7 +74,7 @@ class Transports:
         self.mock_latency = mock_latency
         self._reply = b""
         if mock_latency is not None:
-            from clova_core.emulator.embeddings import vector
+            from clova_emulator.api.embeddings import vector
 
             values = vector(texts_for(1)[0], EMBED_MODEL)
             envelope = {

@@ -44,7 +44,7 @@ def _serve(conn: Connection, knobs: dict[str, Any]) -> None:
     # behind one that is encoding a reply. A short interval keeps the emulator's own
     # queueing out of the concurrent figures (the client side keeps Python's default).
     sys.setswitchinterval(SERVER_SWITCH_INTERVAL)
-    from clova_core.emulator import Emulator
+    from clova_emulator import Emulator
 
     with Emulator(**knobs) as emu:
         conn.send(emu.base_url)
@@ -123,7 +123,7 @@ class EmulatorProcess:
         self._call("configure", knobs)
 
     def script(self, *items: Any) -> None:
-        """Queue scripted replies (``clova_core.emulator.ScriptedReply`` ...)."""
+        """Queue scripted replies (``clova_emulator.ScriptedReply`` ...)."""
         self._call("script", items)
 
     def clear_script(self) -> None:

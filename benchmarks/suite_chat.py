@@ -63,7 +63,7 @@ def run_chat(emu: EmulatorProcess, settings: Settings, progress: Progress) -> li
 def _long_text(tokens: int) -> str:
     """Korean prose of exactly ``tokens`` emulator tokens (one Hangul syllable = one token,
     punctuation one, spaces free), so every stack receives ``tokens`` token events."""
-    from clova_core.emulator import count_tokens
+    from clova_emulator import count_tokens
 
     sentence = "하이퍼클로바엑스는 네이버가 만든 대규모 언어 모델입니다. "
     text = ""
@@ -88,7 +88,7 @@ def _first_and_total(stack: ChatStack) -> tuple[float, float, int]:
 
 def run_stream(emu: EmulatorProcess, settings: Settings, progress: Progress) -> list[StreamRow]:
     """Time to first chunk (short paced streams), paced total, and unpaced chunks/s."""
-    from clova_core.emulator import ScriptedReply
+    from clova_emulator import ScriptedReply
 
     emu.reset(latency=0.0, token_delay=settings.token_delay)
     stacks = build_stacks(emu.base_url)

@@ -3,7 +3,7 @@
 One httpx client (sync and async) for chat v1 / v3 (JSON and native SSE streams),
 embeddings v1 / v2 and the token calculators; per-model request shaping and pre-flight
 checks; one typed error tree; retries; a QPM / TPM limiter; and a local emulator
-(:mod:`clova_core.emulator`, imported on demand).
+(:mod:`clova_emulator`, imported on demand).
 
 The HTTP classes (clients and streams, which need httpx) are imported on first access, so
 code that only needs the registry, the types or the errors does not pay for httpx.

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from clova_core.constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 EMULATOR_KEY = "test-key"
 EMULATOR_URL_VARIABLE = "CLOVA_EMULATOR_URL"

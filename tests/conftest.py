@@ -1,6 +1,6 @@
 """Fixtures shared by every test folder: the local CLOVA Studio emulator.
 
-* ``emulator`` (session): one running :class:`~clova_core.emulator.Emulator`.
+* ``emulator`` (session): one running :class:`~clova_emulator.Emulator`.
 * ``emu`` (function): the same emulator, reset (knobs, script, tasks, request log) before
   and after the test, so tests can ``configure`` / ``script`` freely.
 * ``emulator_env`` (function): ``emu`` plus ``CLOVASTUDIO_API_KEY=test-key`` and
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from clova_core.constants import ENV_API_KEY, ENV_APIGW_API_KEY, ENV_BASE_URL
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 EMULATOR_URL_ENV = "CLOVA_EMULATOR_URL"
 _ENV_EMULATOR = pytest.StashKey[Emulator]()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clova_core.constants import ENV_API_KEY, ENV_BASE_URL
-from clova_core.emulator import Emulator
 from clova_demo.__main__ import main
+from clova_emulator import Emulator
 
 
 def test_demo_runs_every_job_against_the_bundled_emulator(

@@ -19,7 +19,7 @@ import vcr  # type: ignore[import-untyped]
 from transport_fakes import TEST_KEY, envelope
 
 from clova_core.client import AsyncClovaClient, ClovaClient
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"
 """Nothing listens here: an answer can only come from the mock."""

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from emu_support import AUTH
 
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 
 @pytest.fixture(scope="session")

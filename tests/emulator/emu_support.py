@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 AUTH = {"Authorization": "Bearer test-key"}
 STREAM = {**AUTH, "Accept": "text/event-stream"}

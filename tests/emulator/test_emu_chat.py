@@ -9,9 +9,9 @@ import httpx
 import pytest
 from emu_support import MULTIPLY_TOOL, TIME_TOOL, WEATHER_TOOL, stream, user
 
-from clova_core.emulator import Emulator, count_tokens
-from clova_core.emulator.tokenizer import is_hangul
 from clova_core.models import custom_chat_model
+from clova_emulator import Emulator, count_tokens
+from clova_emulator.behaviour.tokenizer import is_hangul
 
 V1 = "/v1/chat-completions/HCX-003"
 V3 = "/v3/chat-completions/HCX-005"

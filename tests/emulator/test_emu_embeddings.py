@@ -7,8 +7,8 @@ import math
 import httpx
 import pytest
 
-from clova_core.emulator import Emulator, count_tokens
-from clova_core.emulator.embeddings import vector
+from clova_emulator import Emulator, count_tokens
+from clova_emulator.api.embeddings import vector
 
 
 def embed(http: httpx.Client, path: str, text: str) -> list[float]:

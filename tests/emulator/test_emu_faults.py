@@ -8,7 +8,7 @@ import httpx
 import pytest
 from emu_support import AUTH, user
 
-from clova_core.emulator import (
+from clova_emulator import (
     Emulator,
     ScriptedDisconnect,
     ScriptedEmbedding,

@@ -12,8 +12,8 @@ import pytest
 from emu_support import user
 
 from clova_core.constants import ENV_API_KEY, ENV_BASE_URL
-from clova_core.emulator import Emulator
-from clova_core.emulator.__main__ import build_parser, knobs_from_args
+from clova_emulator import Emulator
+from clova_emulator.__main__ import build_parser, knobs_from_args
 
 
 def test_context_manager_picks_a_free_port() -> None:
@@ -67,7 +67,7 @@ def test_cli_arguments_map_to_knobs() -> None:
 
 def test_cli_serves_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "clova_core.emulator", "--port", "0", "--keys", "cli-key"],
+        [sys.executable, "-m", "clova_emulator", "--port", "0", "--keys", "cli-key"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -10,7 +10,7 @@ import openai
 import pytest
 from emu_support import WEATHER_TOOL
 
-from clova_core.emulator import Emulator, count_tokens
+from clova_emulator import Emulator, count_tokens
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import httpx_sse
 import pytest
 from emu_support import STREAM, WEATHER_TOOL, parse_sse, stream, user
 
-from clova_core.emulator import Emulator, ScriptedError, ScriptedReply, count_tokens
+from clova_emulator import Emulator, ScriptedError, ScriptedReply, count_tokens
 
 V1 = "/v1/chat-completions/HCX-003"
 V3 = "/v3/chat-completions/HCX-005"

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from emu_support import WEATHER_TOOL, data_part, png
 
-from clova_core.emulator import Emulator, count_tokens
-from clova_core.emulator.tokenizer import token_pieces, truncate_tokens
+from clova_emulator import Emulator, count_tokens
+from clova_emulator.behaviour.tokenizer import token_pieces, truncate_tokens
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from emu_support import (
     webp,
 )
 
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 V1 = "/v1/chat-completions/HCX-003"
 V1_DASH = "/v1/chat-completions/HCX-DASH-001"

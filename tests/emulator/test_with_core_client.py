@@ -16,13 +16,6 @@ import pytest
 from emu_support import png
 
 from clova_core.client import AsyncClovaClient, ClovaClient
-from clova_core.emulator import (
-    Emulator,
-    ScriptedDisconnect,
-    ScriptedError,
-    ScriptedReply,
-    count_tokens,
-)
 from clova_core.errors import (
     APIConnectionError,
     APIResponseError,
@@ -45,6 +38,13 @@ from clova_core.types import (
     TextPart,
     TokenEvent,
     Tool,
+)
+from clova_emulator import (
+    Emulator,
+    ScriptedDisconnect,
+    ScriptedError,
+    ScriptedReply,
+    count_tokens,
 )
 
 FAST = RetryPolicy(initial_delay=0.01, max_delay=0.02, random=lambda: 1.0)

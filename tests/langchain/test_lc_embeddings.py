@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 
-from clova_core.emulator import Emulator, RequestRecord, ScriptedEmbedding, ScriptedError
 from clova_core.errors import (
     AuthenticationError,
     BadRequestError,
@@ -17,6 +16,7 @@ from clova_core.errors import (
     ContextLimitError,
     UnknownModelError,
 )
+from clova_emulator import Emulator, RequestRecord, ScriptedEmbedding, ScriptedError
 from langchain_clova import ClovaXEmbeddings
 
 TEXTS = [f"문서 {i}: 서울의 한강과 다리 {i}개에 관한 이야기" for i in range(9)]

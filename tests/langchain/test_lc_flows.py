@@ -32,7 +32,6 @@ from lc_wire import png
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from clova_core.emulator import Emulator, RequestRecord, ScriptedError
 from clova_core.errors import (
     APITimeoutError,
     ClovaConfigurationError,
@@ -42,6 +41,7 @@ from clova_core.errors import (
     UnknownModelError,
     UnsupportedFeatureError,
 )
+from clova_emulator import Emulator, RequestRecord, ScriptedError
 from langchain_clova import ChatClovaX, ClovaXEmbeddings
 
 pytestmark = pytest.mark.usefixtures("emulator_env")

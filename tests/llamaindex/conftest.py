@@ -29,7 +29,7 @@ import pytest
 from llama_index.core import Settings
 
 from clova_core.constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL, SECRET_HEADERS
-from clova_core.emulator import Emulator, RequestRecord
+from clova_emulator import Emulator, RequestRecord
 from llama_index_clova import ClovaX, ClovaXEmbedding
 
 LIVE = os.environ.get("CLOVA_VCR_LIVE") == "1"

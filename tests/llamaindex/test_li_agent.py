@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ToolCallResult
 
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 from .conftest import Target, logged
 

@@ -10,7 +10,7 @@ from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.memory import ChatMemoryBuffer
 
-from clova_core.emulator import Emulator, ScriptedReply
+from clova_emulator import Emulator, ScriptedReply
 
 from .conftest import Target, logged
 

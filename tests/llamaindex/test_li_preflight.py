@@ -11,13 +11,13 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 
-from clova_core.emulator import Emulator
 from clova_core.errors import (
     ClovaConfigurationError,
     ClovaValidationError,
     ContextLimitError,
     UnsupportedFeatureError,
 )
+from clova_emulator import Emulator
 from llama_index_clova import ClovaX, ClovaXEmbedding
 
 from .conftest import Target, logged

@@ -7,7 +7,7 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.response.schema import AsyncStreamingResponse, StreamingResponse
 from llama_index.core.node_parser import SentenceSplitter
 
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 from .conftest import Target, logged
 

@@ -8,7 +8,7 @@ from llama_index.core.bridge.pydantic import BaseModel, Field
 from llama_index.core.program.utils import FlexibleModel
 from llama_index.core.prompts import PromptTemplate
 
-from clova_core.emulator import Emulator
+from clova_emulator import Emulator
 
 from .conftest import Target, logged
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol, TypeVar
 
 import psutil  # type: ignore[import-untyped]
 
-from clova_core.emulator import Knobs, RequestRecord
 from clova_core.retry import RetryPolicy
+from clova_emulator import Knobs, RequestRecord
 
 T = TypeVar("T")
 

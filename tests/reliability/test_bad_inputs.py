@@ -26,10 +26,10 @@ from rel_support import KEY, NO_WAIT, Baseline, run_with_timeout
 from clova_core import errors
 from clova_core.client import ClovaClient
 from clova_core.constants import ENV_API_KEY, ENV_APIGW_API_KEY, ENV_BASE_URL
-from clova_core.emulator import Emulator, ScriptedError, ScriptedRaw
 from clova_core.models import ChatModelSpec, custom_chat_model
 from clova_core.ratelimit import RateLimiter
 from clova_core.types import ChatRequest, ImagePart, Message, TextPart, Tool, ToolCall
+from clova_emulator import Emulator, ScriptedError, ScriptedRaw
 
 Call = Callable[[Emulator], object]
 

@@ -27,9 +27,9 @@ from llama_index.core.base.llms.types import ChatMessage
 from rel_support import FAULT_RETRIES, KEY, NO_WAIT, account_retries, faulty
 
 from clova_core.client import AsyncClovaClient, ClovaClient
-from clova_core.emulator import Emulator, ScriptedError, ScriptedRaw, ScriptedReply
 from clova_core.errors import RateLimitError, StreamError
 from clova_core.types import ChatRequest, Message, TokenEvent
+from clova_emulator import Emulator, ScriptedError, ScriptedRaw, ScriptedReply
 from langchain_clova import ChatClovaX
 from llama_index_clova import ClovaX
 

@@ -21,8 +21,8 @@ import pytest
 from rel_support import FAULT_RETRIES, KEY, NO_WAIT, account_retries, faulty
 
 from clova_core.client import ClovaClient
-from clova_core.emulator import Emulator
-from clova_core.emulator.embeddings import vector
+from clova_emulator import Emulator
+from clova_emulator.api.embeddings import vector
 from langchain_clova import ClovaXEmbeddings
 from llama_index_clova import ClovaXEmbedding
 

@@ -29,9 +29,9 @@ from langchain_core.load import dumps
 from llama_index.core.base.llms.types import ChatMessage
 from rel_support import KEY
 
-from clova_core.emulator import Emulator
 from clova_core.errors import ClovaConfigurationError, RateLimitError, UnknownModelError
 from clova_core.ratelimit import RateLimiter
+from clova_emulator import Emulator
 from langchain_clova import ChatClovaX, ClovaXEmbeddings
 from llama_index_clova import ClovaX, ClovaXEmbedding
 

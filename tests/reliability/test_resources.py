@@ -23,16 +23,16 @@ from llama_index.core.prompts import PromptTemplate
 from rel_support import KEY, NO_WAIT, Baseline, client_connections, settle
 
 from clova_core.client import AsyncClovaClient, ClovaClient
-from clova_core.emulator import (
+from clova_core.errors import BadRequestError, StreamError
+from clova_core.pool import ClientPool
+from clova_core.types import ChatRequest, Message, ResultEvent
+from clova_emulator import (
     Emulator,
     ScriptedDisconnect,
     ScriptedError,
     ScriptedReply,
     ScriptItem,
 )
-from clova_core.errors import BadRequestError, StreamError
-from clova_core.pool import ClientPool
-from clova_core.types import ChatRequest, Message, ResultEvent
 from langchain_clova import ChatClovaX
 from llama_index_clova import ClovaX
 

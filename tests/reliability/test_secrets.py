@@ -32,9 +32,9 @@ from rel_support import NO_WAIT
 
 from clova_core.client import AsyncClovaClient, ClovaClient
 from clova_core.constants import ENV_API_KEY, SECRET_HEADERS
-from clova_core.emulator import Emulator, ScriptedDisconnect, ScriptedError, ScriptedReply
 from clova_core.errors import APIError
 from clova_core.types import ChatRequest, Message
+from clova_emulator import Emulator, ScriptedDisconnect, ScriptedError, ScriptedReply
 from langchain_clova import ChatClovaX, ClovaXEmbeddings
 from llama_index_clova import ClovaX, ClovaXEmbedding
 

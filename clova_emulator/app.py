@@ -8,12 +8,12 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from clova_core.emulator.faults import Knobs
-from clova_core.emulator.observe import RequestRecord, Stats
-from clova_core.emulator.scripting import ScriptItem
-from clova_core.emulator.server import EmulatorHTTPServer
-from clova_core.emulator.state import EmulatorState
 from clova_core.models import ChatModelSpec
+from clova_emulator.faults import Knobs
+from clova_emulator.observe import RequestRecord, Stats
+from clova_emulator.scripting import ScriptItem
+from clova_emulator.serving.server import EmulatorHTTPServer
+from clova_emulator.state import EmulatorState
 
 
 def _coerce(changes: Mapping[str, Any]) -> dict[str, Any]:

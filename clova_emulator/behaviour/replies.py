@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from clova_core.emulator.conversation import CallOut, ChatCall, FinishReason, Reply
-from clova_core.emulator.evidence import Evidence
-from clova_core.emulator.rag import find_rag, rag_answer
-from clova_core.emulator.schema_values import fill
-from clova_core.emulator.scripting import ScriptedReply
-from clova_core.emulator.text import has_hangul, join_list, keywords
-from clova_core.emulator.tokenizer import count_tokens, truncate_tokens
-from clova_core.emulator.toolcalls import call_id, plan_tool_calls
+from clova_emulator.behaviour.conversation import CallOut, ChatCall, FinishReason, Reply
+from clova_emulator.behaviour.evidence import Evidence
+from clova_emulator.behaviour.rag import find_rag, rag_answer
+from clova_emulator.behaviour.schema_values import fill
+from clova_emulator.behaviour.text import has_hangul, join_list, keywords
+from clova_emulator.behaviour.tokenizer import count_tokens, truncate_tokens
+from clova_emulator.behaviour.toolcalls import call_id, plan_tool_calls
+from clova_emulator.scripting import ScriptedReply
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "안녕", "안녕하세요", "반가워요", "good morning"})
 THINKING_SENTENCES = {"low": 3, "medium": 7, "high": 14}

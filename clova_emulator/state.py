@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clova_core.emulator.faults import FaultDice, Knobs, Limits, RateLimiter, limit_for
-from clova_core.emulator.observe import RequestLog
-from clova_core.emulator.scripting import Script
-from clova_core.emulator.sse import Frame
 from clova_core.models import CHAT_MODELS, ChatModelSpec
+from clova_emulator.faults import FaultDice, Knobs, Limits, RateLimiter, limit_for
+from clova_emulator.observe import RequestLog
+from clova_emulator.scripting import Script
+from clova_emulator.serving.sse import Frame
 
 
 @dataclass
@@ -65,7 +65,7 @@ class RawResponse:
 
 
 class RawReply(Exception):  # noqa: N818 - control flow, not a failure
-    """Raised by an endpoint that took a :class:`~clova_core.emulator.ScriptedRaw` item; the
+    """Raised by an endpoint that took a :class:`~clova_emulator.ScriptedRaw` item; the
     router answers with its :class:`RawResponse` instead of the endpoint's reply."""
 
     def __init__(self, response: RawResponse) -> None:

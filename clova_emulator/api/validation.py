@@ -13,9 +13,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.emulator.conversation import ChatCall, Turn
-from clova_core.emulator.envelope import EmulatedApiError, invalid
-from clova_core.emulator.images import check_image
 from clova_core.models import (
     MAX_IMAGES_PER_MESSAGE,
     MAX_IMAGES_PER_REQUEST,
@@ -23,6 +20,9 @@ from clova_core.models import (
     THINKING_EFFORTS,
     ChatModelSpec,
 )
+from clova_emulator.api.images import check_image
+from clova_emulator.behaviour.conversation import ChatCall, Turn
+from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 MAX_SEED = 4_294_967_295
 V1_DEFAULT_MAX_TOKENS = 100

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clova_core.emulator.conversation import ChatCall
-from clova_core.emulator.text import has_hangul, sentences, term_set
+from clova_emulator.behaviour.conversation import ChatCall
+from clova_emulator.behaviour.text import has_hangul, sentences, term_set
 
 _QUESTION_RE = re.compile(
     r"(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:question|query|q|질문|질의)[ \t]*[:\uff1a][ \t]*", re.IGNORECASE

@@ -11,7 +11,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 
-from clova_core.emulator.text import (
+from clova_emulator.behaviour.text import (
     KOREAN_STOPWORDS,
     STOPWORDS,
     content_terms,

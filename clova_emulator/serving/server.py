@@ -26,15 +26,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from clova_core.constants import HEADER_REQUEST_ID
-from clova_core.emulator.auth import auth_scheme
-from clova_core.emulator.cputurn import CpuTurn
-from clova_core.emulator.envelope import EmulatedApiError
-from clova_core.emulator.httpwire import HeaderFields, http_date, parse_head
-from clova_core.emulator.jsonwire import encode_json
-from clova_core.emulator.observe import RequestRecord, redact_headers
-from clova_core.emulator.routes import failure_response, handle, normalise_path
-from clova_core.emulator.sse import malformed
-from clova_core.emulator.state import (
+from clova_core.models import MAX_REQUEST_BODY_BYTES
+from clova_emulator.observe import RequestRecord, redact_headers
+from clova_emulator.serving.auth import auth_scheme
+from clova_emulator.serving.cputurn import CpuTurn
+from clova_emulator.serving.envelope import EmulatedApiError
+from clova_emulator.serving.httpwire import HeaderFields, http_date, parse_head
+from clova_emulator.serving.jsonwire import encode_json
+from clova_emulator.serving.routes import failure_response, handle, normalise_path
+from clova_emulator.serving.sse import malformed
+from clova_emulator.state import (
     DropConnection,
     EmulatorState,
     Incoming,
@@ -43,7 +44,6 @@ from clova_core.emulator.state import (
     Response,
     StreamResponse,
 )
-from clova_core.models import MAX_REQUEST_BODY_BYTES
 
 _PACED_KINDS = frozenset({"token", "chunk"})
 _REQUEST_ID = HEADER_REQUEST_ID.lower()

@@ -8,19 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.emulator.conversation import (
-    CallOut,
-    ChatCall,
-    ImageInput,
-    Part,
-    ToolDef,
-    Turn,
-    json_tokens,
-    messages_tokens,
-)
-from clova_core.emulator.envelope import EmulatedApiError, invalid
-from clova_core.emulator.schema_values import check_response_schema
-from clova_core.emulator.validation import (
+from clova_core.models import ChatModelSpec
+from clova_emulator.api.validation import (
     boolean,
     check_common,
     check_context,
@@ -33,7 +22,18 @@ from clova_core.emulator.validation import (
     string_list,
     thinking_effort,
 )
-from clova_core.models import ChatModelSpec
+from clova_emulator.behaviour.conversation import (
+    CallOut,
+    ChatCall,
+    ImageInput,
+    Part,
+    ToolDef,
+    Turn,
+    json_tokens,
+    messages_tokens,
+)
+from clova_emulator.behaviour.schema_values import check_response_schema
+from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 V1_ROLES = frozenset({"system", "user", "assistant"})
 V3_ROLES = frozenset({"system", "user", "assistant", "tool"})

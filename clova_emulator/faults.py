@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from clova_core.emulator.envelope import EmulatedApiError
+from clova_emulator.serving.envelope import EmulatedApiError
 
 RateSetting = int | Mapping[str, int] | Literal["documented"] | None
 """Off (``None``), one limit for every model (``int``), limits by model name (a mapping; the

@@ -18,17 +18,17 @@ import struct
 import uuid
 from typing import Any
 
-from clova_core.emulator.chat import ChatWire, serve_chat
-from clova_core.emulator.conversation import CallOut, ChatCall, Reply
-from clova_core.emulator.embeddings import check_text, embed_one
-from clova_core.emulator.envelope import EmulatedApiError, invalid, openai_error
-from clova_core.emulator.jsonwire import SparseFloats
-from clova_core.emulator.openai_parse import parse_chat, reject_unsupported
-from clova_core.emulator.render import created_now
-from clova_core.emulator.sse import Frame, openai_done, openai_frame
-from clova_core.emulator.state import Ctx, DropConnection, JsonResponse, Response
-from clova_core.emulator.tokenizer import token_pieces
 from clova_core.models import EMBEDDING_MODELS
+from clova_emulator.api.chat import ChatWire, serve_chat
+from clova_emulator.api.embeddings import check_text, embed_one
+from clova_emulator.api.openai_parse import parse_chat, reject_unsupported
+from clova_emulator.api.render import created_now
+from clova_emulator.behaviour.conversation import CallOut, ChatCall, Reply
+from clova_emulator.behaviour.tokenizer import token_pieces
+from clova_emulator.serving.envelope import EmulatedApiError, invalid, openai_error
+from clova_emulator.serving.jsonwire import SparseFloats
+from clova_emulator.serving.sse import Frame, openai_done, openai_frame
+from clova_emulator.state import Ctx, DropConnection, JsonResponse, Response
 
 MODEL_CREATED = 1_744_156_800
 """A fixed ``created`` for ``/models`` entries (the listing's payload is undocumented [GAP])."""

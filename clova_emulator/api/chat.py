@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from clova_core.emulator.conversation import ChatCall, Reply
-from clova_core.emulator.envelope import MESSAGES, EmulatedApiError, native_success
-from clova_core.emulator.native import parse_v1, parse_v3, tokenize_v1, tokenize_v3
-from clova_core.emulator.render import native_json, native_stream
-from clova_core.emulator.replies import generate
-from clova_core.emulator.scripting import (
+from clova_emulator.api.native import parse_v1, parse_v3, tokenize_v1, tokenize_v3
+from clova_emulator.api.render import native_json, native_stream
+from clova_emulator.api.validation import resolve_model, resolve_task
+from clova_emulator.behaviour.conversation import ChatCall, Reply
+from clova_emulator.behaviour.replies import generate
+from clova_emulator.scripting import (
     Endpoint,
     ScriptedDisconnect,
     ScriptedError,
@@ -23,8 +23,9 @@ from clova_core.emulator.scripting import (
     ScriptedReply,
     ScriptItem,
 )
-from clova_core.emulator.sse import Frame, native_frame
-from clova_core.emulator.state import (
+from clova_emulator.serving.envelope import MESSAGES, EmulatedApiError, native_success
+from clova_emulator.serving.sse import Frame, native_frame
+from clova_emulator.state import (
     Ctx,
     DropConnection,
     JsonResponse,
@@ -33,7 +34,6 @@ from clova_core.emulator.state import (
     Response,
     StreamResponse,
 )
-from clova_core.emulator.validation import resolve_model, resolve_task
 
 
 @dataclass(frozen=True)

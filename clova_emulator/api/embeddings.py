@@ -13,14 +13,14 @@ import hashlib
 import math
 from typing import Any
 
-from clova_core.emulator.chat import take_control
-from clova_core.emulator.envelope import EmulatedApiError, invalid, native_success
-from clova_core.emulator.jsonwire import SparseFloats
-from clova_core.emulator.scripting import ScriptedDisconnect, ScriptedEmbedding
-from clova_core.emulator.state import Ctx, DropConnection, JsonResponse, Response
-from clova_core.emulator.text import strip_particle, words
-from clova_core.emulator.tokenizer import count_tokens, is_hangul
 from clova_core.models import EMBEDDING_MODELS, EmbeddingModelSpec
+from clova_emulator.api.chat import take_control
+from clova_emulator.behaviour.text import strip_particle, words
+from clova_emulator.behaviour.tokenizer import count_tokens, is_hangul
+from clova_emulator.scripting import ScriptedDisconnect, ScriptedEmbedding
+from clova_emulator.serving.envelope import EmulatedApiError, invalid, native_success
+from clova_emulator.serving.jsonwire import SparseFloats
+from clova_emulator.state import Ctx, DropConnection, JsonResponse, Response
 
 DIMENSIONS = 1024
 MAX_TOKENIZE_CHARS = 10_000

@@ -17,8 +17,8 @@ from clova_core.constants import (
     HEADER_LEGACY_API_KEY,
     HEADER_LEGACY_APIGW_KEY,
 )
-from clova_core.emulator.envelope import EmulatedApiError
-from clova_core.emulator.faults import Knobs
+from clova_emulator.faults import Knobs
+from clova_emulator.serving.envelope import EmulatedApiError
 
 AuthScheme = Literal["bearer", "legacy", "none", "other"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from clova_core.emulator.tokenizer import is_hangul
+from clova_emulator.behaviour.tokenizer import is_hangul
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'-]*|[0-9]+(?:\.[0-9]+)?|[\uac00-\ud7a3]+")
 _NUMBER_RE = re.compile(r"(?<![A-Za-z0-9_.])-?\d+(?:\.\d+)?(?![A-Za-z0-9_])")

@@ -17,10 +17,10 @@ import hashlib
 import re
 import string
 
-from clova_core.emulator.conversation import CallOut, ChatCall, ToolDef
-from clova_core.emulator.evidence import Evidence
-from clova_core.emulator.schema_values import fill
-from clova_core.emulator.text import STOPWORDS, content_terms, split_identifier, term_set
+from clova_emulator.behaviour.conversation import CallOut, ChatCall, ToolDef
+from clova_emulator.behaviour.evidence import Evidence
+from clova_emulator.behaviour.schema_values import fill
+from clova_emulator.behaviour.text import STOPWORDS, content_terms, split_identifier, term_set
 
 _CLAUSE_RE = re.compile(
     r"\s*(?:,?\s+and then\s+|,?\s+then\s+|,?\s+and\s+|;\s*|그리고\s*|다음에\s*|또한\s*|하고\s+)",

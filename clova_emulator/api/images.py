@@ -13,8 +13,6 @@ import binascii
 import struct
 from urllib.parse import urlsplit
 
-from clova_core.emulator.conversation import ImageInput
-from clova_core.emulator.envelope import EmulatedApiError
 from clova_core.models import (
     IMAGE_FORMATS,
     MAX_IMAGE_ASPECT_RATIO,
@@ -22,6 +20,8 @@ from clova_core.models import (
     MAX_IMAGE_LONG_SIDE,
     MIN_IMAGE_SHORT_SIDE,
 )
+from clova_emulator.behaviour.conversation import ImageInput
+from clova_emulator.serving.envelope import EmulatedApiError
 
 _UNSUPPORTED_EXTENSIONS = frozenset({"gif", "tif", "tiff", "svg", "heic", "heif", "ico", "avif"})
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}

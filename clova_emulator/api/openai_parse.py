@@ -11,19 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.emulator.conversation import (
-    CallOut,
-    ChatCall,
-    ImageInput,
-    Part,
-    Turn,
-    json_tokens,
-    messages_tokens,
-)
-from clova_core.emulator.envelope import EmulatedApiError, invalid
-from clova_core.emulator.native import parse_tool_choice, parse_tools
-from clova_core.emulator.schema_values import check_response_schema
-from clova_core.emulator.validation import (
+from clova_core.models import ChatModelSpec
+from clova_emulator.api.native import parse_tool_choice, parse_tools
+from clova_emulator.api.validation import (
     THINKING_DEFAULT_BUDGET,
     V3_DEFAULT_MAX_TOKENS,
     boolean,
@@ -37,7 +27,17 @@ from clova_core.emulator.validation import (
     string_list,
     thinking_effort,
 )
-from clova_core.models import ChatModelSpec
+from clova_emulator.behaviour.conversation import (
+    CallOut,
+    ChatCall,
+    ImageInput,
+    Part,
+    Turn,
+    json_tokens,
+    messages_tokens,
+)
+from clova_emulator.behaviour.schema_values import check_response_schema
+from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 UNSUPPORTED = (
     "audio",

@@ -16,10 +16,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from clova_core.emulator.conversation import CallOut, ChatCall, Reply
-from clova_core.emulator.faults import Knobs
-from clova_core.emulator.sse import Frame, native_frame
-from clova_core.emulator.tokenizer import token_pieces
+from clova_emulator.behaviour.conversation import CallOut, ChatCall, Reply
+from clova_emulator.behaviour.tokenizer import token_pieces
+from clova_emulator.faults import Knobs
+from clova_emulator.serving.sse import Frame, native_frame
 
 _V1_STOP_REASON = {"stop": "stop_before", "length": "length", "tool_calls": "stop_before"}
 AI_FILTER = (

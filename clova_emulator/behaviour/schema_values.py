@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.emulator.envelope import EmulatedApiError
-from clova_core.emulator.evidence import Evidence
+from clova_emulator.behaviour.evidence import Evidence
+from clova_emulator.serving.envelope import EmulatedApiError
 
 SCHEMA_TYPES = frozenset({"string", "number", "boolean", "integer", "object", "array", "null"})
 SCHEMA_FORMATS = frozenset(

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from clova_core.emulator import chat, embeddings, openai_compat
-from clova_core.emulator.auth import authenticate
-from clova_core.emulator.envelope import EmulatedApiError, native_envelope, openai_error
-from clova_core.emulator.observe import RequestRecord
-from clova_core.emulator.state import (
+from clova_emulator.api import chat, embeddings, openai_compat
+from clova_emulator.observe import RequestRecord
+from clova_emulator.serving.auth import authenticate
+from clova_emulator.serving.envelope import EmulatedApiError, native_envelope, openai_error
+from clova_emulator.state import (
     Ctx,
     DropConnection,
     EmulatorState,

@@ -1,0 +1,1 @@
+"""API endpoints: parsing and validating each route's body and writing its wire shape."""

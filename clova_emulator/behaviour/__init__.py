@@ -1,0 +1,1 @@
+"""Model behaviour: deterministic replies, tool calls, RAG answers, tokens and text helpers."""

@@ -1,0 +1,1 @@
+"""HTTP serving: the threaded server, routing, auth, error envelopes and SSE framing."""
