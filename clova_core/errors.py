@@ -15,7 +15,7 @@
         +-- StreamError                        an ``error`` event, or a stream cut mid-way
         +-- APIStatusError                     an HTTP error status; ``status_code``, ``code``
             +-- BadRequestError (400)
-            |   +-- ContextLengthExceededError (40003)
+            |   +-- ContextLengthExceededError (40003, input too long)
             +-- AuthenticationError (401)
             +-- PermissionDeniedError (403)
             +-- NotFoundError (404)
@@ -25,16 +25,22 @@
 
 Every :class:`APIError` carries ``status_code``, the CLOVA ``code`` (a 5-digit string such
 as ``"40003"``), ``message`` and the ``request_id`` that was sent, so a support ticket can
-quote it. Messages never contain credentials. Envelopes (clova-api.md 1.3, 1.4): native
-``{"status": {"code", "message"}}``, OpenAI-style ``{"error": {"code", "message"}}``, and
-anything else (a gateway's HTML page) by HTTP status alone.
+quote it. Messages never contain credentials, and end with what to change where the code or
+status says it. CLOVA uses 40003 both for "Context length exceeded" and for "Image limit
+exceeded" (more than 5 images): only the first is a :class:`ContextLengthExceededError`; the
+second is a plain :class:`BadRequestError` with an image hint. Codes are listed at
+https://api.ncloud-docs.com/docs/clovastudio-troubleshoot.
 """
+# Envelopes (clova-api.md 1.3, 1.4): native {"status": {"code", "message"}}, OpenAI-style
+# {"error": {"code", "message"}}, anything else (a gateway's HTML page) by HTTP status alone.
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from typing import Any
+
+from clova_core.models import EMBEDDING_MODELS, MAX_IMAGES_PER_REQUEST
 
 
 class ClovaError(Exception):
@@ -166,7 +172,8 @@ class BadRequestError(APIStatusError):
 
 
 class ContextLengthExceededError(BadRequestError):
-    """HTTP 400 / CLOVA 40003: input plus max tokens over the model limit (or too many images)."""
+    """HTTP 400 / CLOVA 40003 "Context length exceeded": input (plus max tokens) over the
+    model's limit. "Image limit exceeded", the same code, is a plain :class:`BadRequestError`."""
 
 
 class AuthenticationError(APIStatusError):
@@ -206,6 +213,7 @@ _MAX_BODY_IN_MESSAGE = 200
 
 _CODE_HINTS: dict[str, str] = {
     "40003": "Shorten the input (trim the chat history) or lower max_tokens.",
+    "40004": "Give every system and user message some text (not only whitespace).",
     "40080": "Check the model name; a tuned model is called with task_id and its base model.",
     "40082": "This model was retired: move to a current one (HCX-005, HCX-007, HCX-DASH-002).",
     "40083": "The account has no resource for this model: check its subscription.",
@@ -233,8 +241,44 @@ CONNECTION_HINT = "Check the network and base_url, or raise max_retries."
 TIMEOUT_HINT = "Raise timeout=..., or retry later."
 
 
-def error_hint(status_code: int | None, code: str | None) -> str | None:
-    """What the caller can change, for a CLOVA code or HTTP status (clova-api.md 8.1)."""
+_IMAGE_LIMIT_HINT = (
+    f"Send at most {MAX_IMAGES_PER_REQUEST} images per request (one per user message): drop "
+    "older images from the history or split the work over several requests."
+)
+_EMBEDDING_PATH = "/api-tools/embedding"
+_EMBEDDING_LIMITS = ", ".join(
+    f"{spec.name} {spec.max_input_tokens:,}" for spec in EMBEDDING_MODELS.values()
+)
+_EMBEDDING_CODE_HINTS: dict[str, str] = {
+    "40003": "Shorten the text or split it into smaller chunks: each text must fit the "
+    f"embedding model's input limit (tokens: {_EMBEDDING_LIMITS}).",
+    "40004": "The text is empty or only whitespace: skip such texts before embedding.",
+}
+
+
+def is_image_limit(code: str | None, message: str | None) -> bool:
+    """Whether a CLOVA 40003 is "Image limit exceeded" rather than a context overflow."""
+    return code == "40003" and message is not None and "image" in message.lower()
+
+
+def error_hint(
+    status_code: int | None,
+    code: str | None,
+    *,
+    message: str | None = None,
+    path: str | None = None,
+) -> str | None:
+    """What the caller can change, for a CLOVA code or HTTP status (clova-api.md 8.1).
+
+    ``message`` (CLOVA's) tells the two kinds of 40003 apart; ``path`` (the request's URL
+    path) gives embedding requests their own hints.
+    """
+    if is_image_limit(code, message):
+        return _IMAGE_LIMIT_HINT
+    if code is not None and path is not None and _EMBEDDING_PATH in path:
+        hint = _EMBEDDING_CODE_HINTS.get(code)
+        if hint is not None:
+            return hint
     if code is not None and code in _CODE_HINTS:
         return _CODE_HINTS[code]
     if status_code is None:
@@ -244,8 +288,15 @@ def error_hint(status_code: int | None, code: str | None) -> str | None:
     return _STATUS_HINTS.get(status_code)
 
 
-def _with_hint(message: str, status_code: int | None, code: str | None) -> str:
-    hint = error_hint(status_code, code)
+def _with_hint(
+    message: str,
+    status_code: int | None,
+    code: str | None,
+    *,
+    clova_message: str | None = None,
+    path: str | None = None,
+) -> str:
+    hint = error_hint(status_code, code, message=clova_message, path=path)
     if hint is None:
         return message
     return f"{message.rstrip()}{'' if message.rstrip().endswith(('.', '!', '?')) else '.'} {hint}"
@@ -267,9 +318,11 @@ def _envelope(body: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
-def error_class_for(status_code: int, code: str | None) -> type[APIStatusError]:
-    """The exception class for an HTTP status and CLOVA code."""
-    if code == "40003" and status_code == 400:
+def error_class_for(
+    status_code: int, code: str | None, message: str | None = None
+) -> type[APIStatusError]:
+    """The exception class for an HTTP status and CLOVA code (and message, for 40003)."""
+    if code == "40003" and status_code == 400 and not is_image_limit(code, message):
         return ContextLengthExceededError
     if status_code >= 500:
         return InternalServerError
@@ -282,21 +335,31 @@ def error_from_response(
     *,
     request_id: str | None,
     retry_after: float | None = None,
+    path: str | None = None,
 ) -> APIStatusError:
-    """Map an HTTP error reply (any body) to the typed error for its status and code."""
+    """Map an HTTP error reply (any body) to the typed error for its status and code.
+
+    ``path``, the URL path the request went to, picks the hints of embedding requests."""
     text = content.decode("utf-8", errors="replace")
     body: Any
     try:
         body = json.loads(text) if text.strip() else None
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         body = text
-    code, message = _envelope(body)
+    code, clova_message = _envelope(body)
+    message = clova_message
     if message is None:
         snippet = " ".join(text.split())[:_MAX_BODY_IN_MESSAGE]
         message = f"HTTP {status_code}" + (f": {snippet}" if snippet else "")
-    cls = error_class_for(status_code, code)
+    cls = error_class_for(status_code, code, clova_message)
     return cls(
-        _with_hint(f"CLOVA Studio error: {message}", status_code, code),
+        _with_hint(
+            f"CLOVA Studio error: {message}",
+            status_code,
+            code,
+            clova_message=clova_message,
+            path=path,
+        ),
         status_code=status_code,
         request_id=request_id,
         code=code,
@@ -327,6 +390,7 @@ def error_from_stream_event(
             f"CLOVA Studio stream error: {message or 'error event without a message'}",
             status_code,
             code,
+            clova_message=message,
         ),
         request_id=request_id,
         status_code=status_code,

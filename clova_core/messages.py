@@ -11,8 +11,8 @@ content becomes ``""`` (the server rejects null, 3.6). Reasoning is never sent b
 (3.5): :class:`~clova_core.types.Message` has no field for it.
 
 Rules checked for both versions: a non-empty list, valid roles, at most one system message
-and only as the first message, non-empty user/system content, images only in user messages,
-at most one image per message and five per request (3.3, 9.4).
+and only as the first message, user/system content that is not empty or only whitespace,
+images only in user messages, at most one image per message and five per request (3.3, 9.4).
 """
 
 from __future__ import annotations
@@ -203,11 +203,11 @@ def messages_to_wire(
         role = message.role
         parts = _parts(message, index)
         if role in ("system", "user") and not any(
-            isinstance(part, ImagePart) or part.text for part in parts
+            isinstance(part, ImagePart) or (part.text and not part.text.isspace()) for part in parts
         ):
             raise ClovaValidationError(
-                f"messages[{index}] ({role}) has empty content; CLOVA rejects empty text "
-                "(40004). Remove the message or give it text."
+                f"messages[{index}] ({role}) has empty or whitespace-only content; CLOVA "
+                "rejects it (40004 'Text empty'). Remove the message or give it text."
             )
         if spec.api_version == 1:
             if role == "tool" or message.tool_calls:

@@ -59,6 +59,7 @@ from clova_core.models import (
     EmbeddingModelSpec,
     get_chat_model,
 )
+from clova_core.request_json import check_json_value
 from clova_core.tokens import (
     LOWER_BOUND_CHARS_PER_TOKEN,
     estimate_request_tokens,
@@ -157,24 +158,36 @@ def _larger_models(spec: ChatModelSpec) -> str:
     return f", or use a model with a larger context ({', '.join(names)})" if names else ""
 
 
+def _tokens(count: int) -> str:
+    return f"{count:,} token{'' if count == 1 else 's'}"
+
+
+_EXACT_COUNT_ADVICE = (
+    "exact_token_check=True (exact_token_count=True on ChatClovaX) has CLOVA's token "
+    "calculator count the input first"
+)
+
+
 def check_context_limits(
     spec: ChatModelSpec, *, input_tokens: int, max_output_tokens: int | None, exact: bool
 ) -> None:
     """Raise :class:`ContextLimitError` when input (+ output cap) is over ``spec``'s limits.
 
     ``exact`` says whether ``input_tokens`` came from CLOVA's token calculator or is the
-    local lower bound; the message and the error's ``exact`` attribute say which.
+    local lower bound; the message and the error's ``exact`` attribute say which. A
+    ``max_tokens`` that would fit is named only for an exact count: a lower bound cannot
+    say how much room is really left.
     """
     counted = (
-        f"{input_tokens:,} tokens (counted by CLOVA's token calculator)"
+        f"{_tokens(input_tokens)} (counted by CLOVA's token calculator)"
         if exact
-        else f"at least {input_tokens:,} tokens (a conservative local lower bound)"
+        else f"at least {_tokens(input_tokens)} (a conservative local lower bound)"
     )
     larger = _larger_models(spec)
     if input_tokens > spec.max_input_tokens:
         raise ContextLimitError(
             f"The input to {spec.name} is {counted}, over its input limit of "
-            f"{spec.max_input_tokens:,} tokens. Trim the chat history or shorten the "
+            f"{_tokens(spec.max_input_tokens)}. Trim the chat history or shorten the "
             f"prompt{larger}.",
             input_tokens=input_tokens,
             max_input_tokens=spec.max_input_tokens,
@@ -184,11 +197,20 @@ def check_context_limits(
         )
     if max_output_tokens is not None and input_tokens + max_output_tokens > spec.context_window:
         room = spec.context_window - input_tokens
+        if exact and room >= 1:
+            advice = f"Lower max_tokens to at most {room:,}, or trim the chat history{larger}."
+        elif exact:
+            advice = f"Trim the chat history{larger}."
+        else:
+            advice = (
+                f"Lower max_tokens or trim the chat history{larger}. The input was only "
+                "bounded from below here, so the room left for output is not known exactly; "
+                f"{_EXACT_COUNT_ADVICE} and names the largest max_tokens that fits."
+            )
         raise ContextLimitError(
             f"The input to {spec.name} is {counted}; with max_tokens={max_output_tokens:,} "
-            f"that is over its context window of {spec.context_window:,} tokens "
-            f"(input + output). Lower max_tokens to at most {room:,}, trim the chat "
-            f"history{larger}.",
+            f"that is over its context window of {_tokens(spec.context_window)} "
+            f"(input + output). {advice}",
             input_tokens=input_tokens,
             max_input_tokens=spec.max_input_tokens,
             requested_output_tokens=max_output_tokens,
@@ -230,6 +252,7 @@ def prepare_chat(
     tuned = _tuned(request)
     path = _chat_path(request, spec)
     wire_messages = messages_to_wire(request.messages, spec, tuned=tuned)
+    check_json_value(wire_messages.messages, "messages")
     body: dict[str, Any] = {"messages": wire_messages.messages}
     body.update(sampling_fields(request, spec))
     has_images = wire_messages.image_count > 0
@@ -264,6 +287,7 @@ def prepare_chat(
         body["responseFormat"] = response_format
     if max_tokens is not None:
         body[_max_tokens_field(spec)] = max_tokens
+    check_json_value({k: v for k, v in body.items() if k != "messages"}, "request")
     _merge_extra_body(body, request.extra_body)
     if max_tokens is None:  # the server's effort-based default applies (3.5)
         effort = thinking.wire["effort"] if thinking.wire else spec.default_thinking or "low"
@@ -284,6 +308,7 @@ def _merge_extra_body(body: dict[str, Any], extra: Mapping[str, Any] | None) -> 
         raise ClovaValidationError(
             f"extra_body must be a dict of wire fields, got {type(extra).__name__}."
         )
+    check_json_value(dict(extra), "extra_body")
     body.update(extra)
 
 
@@ -296,6 +321,7 @@ def prepare_chat_tokenize(request: ChatRequest, spec: ChatModelSpec) -> WireRequ
     """
     model = check_path_segment("model", spec.name)
     wire_messages = messages_to_wire(request.messages, spec, tuned=False)
+    check_json_value(wire_messages.messages, "messages")
     body: dict[str, Any] = {"messages": wire_messages.messages}
     if spec.api_version != 1:
         has_images = wire_messages.image_count > 0
@@ -308,6 +334,7 @@ def prepare_chat_tokenize(request: ChatRequest, spec: ChatModelSpec) -> WireRequ
         response_format = response_format_to_wire(request, spec, tuned=False)
         if response_format is not None:
             body["responseFormat"] = response_format
+    check_json_value({k: v for k, v in body.items() if k != "messages"}, "request")
     path = f"/v{spec.api_version}/api-tools/chat-tokenize/{model}"
     return WireRequest(path=path, body=body, api_version=spec.api_version)
 
@@ -315,10 +342,14 @@ def prepare_chat_tokenize(request: ChatRequest, spec: ChatModelSpec) -> WireRequ
 def _check_text(text: object, what: str) -> str:
     if not isinstance(text, str):
         raise ClovaValidationError(f"{what} must be a string, got {type(text).__name__}.")
-    if not text:
+    if not text or text.isspace():
+        state = "empty" if not text else f"only whitespace ({len(text):,} characters)"
         raise ClovaValidationError(
-            f"{what} is empty; CLOVA rejects empty text (40004). Skip empty documents."
+            f"{what} is {state}; CLOVA rejects it (40004 'Text empty'). Skip such texts, "
+            "e.g. keep only those where text.strip() is not empty."
         )
+    if not text.isascii():
+        check_json_value(text, what)
     return text
 
 

@@ -15,7 +15,10 @@ for nested models and add ``title`` everywhere, so :func:`normalize_schema`:
 
 Only keyword positions are rewritten: a *property* named ``title`` or ``pattern`` is kept,
 and values of ``enum`` / ``const`` / ``default`` / ``examples`` are copied verbatim.
-A recursive schema (a model that contains itself) cannot be inlined and is rejected.
+A recursive schema (a model that contains itself) cannot be inlined and is rejected, and so
+is one nested more than :data:`MAX_SCHEMA_DEPTH` subschemas deep (after inlining). The result
+is checked to be strict JSON (:func:`clova_core.request_json.check_json_value`: no NaN or
+Infinity, no lone surrogates), naming the caller's field.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clova_core.errors import ClovaValidationError
+from clova_core.request_json import check_json_value
 
 _SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas"})
 """Keywords whose value maps names to subschemas."""
@@ -48,6 +52,10 @@ _SCHEMA_LISTS = frozenset({"anyOf", "allOf", "oneOf", "prefixItems"})
 _DROPPED = frozenset({"title", "$defs", "definitions"})
 """Keywords removed from every (sub)schema."""
 _MAX_REF_DEPTH = 64
+MAX_SCHEMA_DEPTH = 32
+"""Most subschemas nested in one another (``properties``, ``items``, ``anyOf``, ...) that a
+schema may have after ``$ref`` inlining: far more than any real tool or answer needs, and
+the encoded schema stays well within the request body's nesting limit."""
 
 
 def _resolve_pointer(root: Mapping[str, Any], ref: str, path: str, what: str) -> Mapping[str, Any]:
@@ -85,9 +93,16 @@ class _Normalizer:
         self.allow_pattern = allow_pattern
         self.what = what
 
-    def schema(self, node: Any, path: str, refs: tuple[str, ...]) -> Any:
+    def schema(self, node: Any, path: str, refs: tuple[str, ...], depth: int = 0) -> Any:
         if isinstance(node, bool):
             return node
+        if depth > MAX_SCHEMA_DEPTH:
+            raise ClovaValidationError(
+                f"{self.what}: the schema nests subschemas more than {MAX_SCHEMA_DEPTH} levels "
+                f"deep (at {path[:120]}{'...' if len(path) > 120 else ''}); the limit is "
+                f"{MAX_SCHEMA_DEPTH}. Flatten the nesting, e.g. move deep parts into a "
+                "string field that holds JSON."
+            )
         if not isinstance(node, Mapping):
             raise ClovaValidationError(
                 f"{self.what}: expected a JSON-schema object at {path}, got {type(node).__name__}."
@@ -102,7 +117,7 @@ class _Normalizer:
                 )
             target = _resolve_pointer(self.root, ref, path, self.what)
             merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-            return self.schema(merged, path, (*refs, ref))
+            return self.schema(merged, path, (*refs, ref), depth)
         out: dict[str, Any] = {}
         for key, value in node.items():
             if key in _DROPPED:
@@ -116,17 +131,21 @@ class _Normalizer:
                 )
             if key in _SCHEMA_MAPS and isinstance(value, Mapping):
                 out[key] = {
-                    name: self.schema(sub, f"{path}.{name}", refs) for name, sub in value.items()
+                    name: self.schema(sub, f"{path}.{name}", refs, depth + 1)
+                    for name, sub in value.items()
                 }
             elif key in _SCHEMA_LISTS and isinstance(value, Sequence):
                 out[key] = [
-                    self.schema(sub, f"{path}.{key}[{i}]", refs) for i, sub in enumerate(value)
+                    self.schema(sub, f"{path}.{key}[{i}]", refs, depth + 1)
+                    for i, sub in enumerate(value)
                 ]
             elif key == "items" and isinstance(value, Sequence) and not isinstance(value, str):
-                out[key] = [self.schema(sub, f"{path}[{i}]", refs) for i, sub in enumerate(value)]
+                out[key] = [
+                    self.schema(sub, f"{path}[{i}]", refs, depth + 1) for i, sub in enumerate(value)
+                ]
             elif key in _SCHEMA_VALUES:
                 sub_path = f"{path}[]" if key == "items" else f"{path}.{key}"
-                out[key] = self.schema(value, sub_path, refs)
+                out[key] = self.schema(value, sub_path, refs, depth + 1)
             else:
                 out[key] = value
         return out
@@ -146,4 +165,5 @@ def normalize_schema(
     result = _Normalizer(schema, allow_pattern=allow_pattern, what=what).schema(schema, "$", ())
     if not isinstance(result, dict):
         raise ClovaValidationError(f"{what} must be a JSON-schema object, not a boolean.")
+    check_json_value(result, what)
     return result

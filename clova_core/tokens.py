@@ -118,7 +118,7 @@ def _json_text(value: Any) -> str:
     """Compact JSON of ``value`` (non-ASCII kept), or ``str(value)`` if it is not JSON."""
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # the request checks say what is wrong
         return str(value)
 
 

@@ -27,6 +27,7 @@ from clova_core.errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    ClovaValidationError,
     ContextLengthExceededError,
     InternalServerError,
     NotFoundError,
@@ -35,6 +36,7 @@ from clova_core.errors import (
     StreamError,
 )
 from clova_core.types import ChatRequest, Message
+from clova_emulator import Emulator
 
 __all__ = ["clean_env"]
 
@@ -197,3 +199,108 @@ def test_key_never_in_errors_or_logs(reply: object, caplog: pytest.LogCaptureFix
     assert all(SECRET not in record.getMessage() for record in caplog.records)
     assert error.request_id == server.header("x-ncp-clovastudio-request-id")
     assert not isinstance(error, httpx.HTTPError)
+
+
+# --- hints that fit the failure (issue 18 section 1) ----------------------------------------
+
+IMAGE_LIMIT = native(400, "40003", "Image limit exceeded")
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize(
+    "reply",
+    [IMAGE_LIMIT, openai_style(400, "40003", "image count exceeded: 6 > 5")],
+)
+async def test_image_limit_is_not_a_context_length_error(
+    is_async: bool, reply: httpx.Response
+) -> None:
+    server = Server(reply)
+    with pytest.raises(BadRequestError) as info:
+        await chat(server, is_async, "img")
+    error = info.value
+    assert type(error) is BadRequestError
+    assert not isinstance(error, ContextLengthExceededError)
+    assert error.code == "40003"
+    assert "Send at most 5 images per request" in str(error)
+    for wrong in ("Shorten", "trim the chat history", "max_tokens"):
+        assert wrong not in str(error)
+
+
+def test_image_limit_in_a_stream_error_event_gets_the_image_hint() -> None:
+    body = sse([("error", {"status": {"code": "40003", "message": "Image limit exceeded"}})])
+    server = Server(lambda _r: stream_reply([body], is_async=False))
+    with pytest.raises(StreamError) as info:
+        list(sync_client(server).stream_chat(HELLO))
+    assert "Send at most 5 images per request" in str(info.value)
+    assert "trim the chat history" not in str(info.value)
+
+
+def test_context_length_keeps_its_chat_hint() -> None:
+    server = Server(native(400, "40003", "Context length exceeded"))
+    with pytest.raises(ContextLengthExceededError) as info:
+        sync_client(server, max_retries=0).chat(HELLO)
+    assert "trim the chat history" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "path"),
+    [
+        ("clir-emb-dolphin", "/v1/api-tools/embedding/clir-emb-dolphin"),
+        ("bge-m3", "/v1/api-tools/embedding/v2"),
+    ],
+)
+def test_embedding_length_errors_carry_an_embedding_hint(model: str, path: str) -> None:
+    server = Server(native(400, "40003", "Context length exceeded"))
+    with pytest.raises(ContextLengthExceededError) as info:
+        sync_client(server, max_retries=0).embed("a text", model=model)
+    message = str(info.value)
+    assert server.paths == [path]
+    assert "Shorten the text or split it into smaller chunks" in message
+    assert "clir-emb-dolphin 500" in message
+    assert "bge-m3 8,192" in message
+    assert "chat history" not in message
+    assert "max_tokens" not in message
+
+
+def test_embedding_text_empty_reply_says_to_skip_such_texts() -> None:
+    server = Server(native(400, "40004", "Text empty"))
+    with pytest.raises(BadRequestError) as info:
+        sync_client(server, max_retries=0).embed("\u200b")  # not whitespace to Python
+    assert "empty or only whitespace: skip such texts" in str(info.value)
+
+
+def test_chat_text_empty_reply_has_a_hint() -> None:
+    server = Server(native(400, "40004", "Text empty"))
+    with pytest.raises(BadRequestError) as info:
+        sync_client(server, max_retries=0).chat(HELLO)
+    assert "Give every system and user message some text" in str(info.value)
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize("text", ["   ", "\n\t", "\u3000"])
+async def test_whitespace_only_text_is_caught_before_sending(is_async: bool, text: str) -> None:
+    server = Server(native(400, "40004", "Text empty"))
+    request = ChatRequest(messages=[Message("user", text)], model="HCX-005")
+    if is_async:
+        client = async_client(server)
+        with pytest.raises(ClovaValidationError, match="whitespace"):
+            await client.embed(text)
+        with pytest.raises(ClovaValidationError, match="empty or whitespace-only content"):
+            await client.chat(request)
+    else:
+        with pytest.raises(ClovaValidationError, match="whitespace"):
+            sync_client(server).embed(text)
+        with pytest.raises(ClovaValidationError, match="empty or whitespace-only content"):
+            sync_client(server).chat(request)
+    assert server.requests == []
+
+
+def test_embedding_over_the_limit_on_the_emulator_gets_the_embedding_hint(emu: Emulator) -> None:
+    # Short enough for the local lower bound to let it go, over 500 tokens by the server's count.
+    text = "alpha beta gamma delta " * 200
+    with ClovaClient(api_key="test-key", base_url=emu.base_url, max_retries=0) as client:
+        with pytest.raises(ContextLengthExceededError) as info:
+            client.embed(text, model="clir-emb-dolphin")
+        assert "split it into smaller chunks" in str(info.value)
+        assert "chat history" not in str(info.value)
+        assert len(client.embed(text, model="bge-m3").embedding) == 1024

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from clova_core.errors import ClovaValidationError, ContextLimitError
-from clova_core.models import get_chat_model, get_embedding_model
+from clova_core.models import custom_chat_model, get_chat_model, get_embedding_model
 from clova_core.request import (
     check_context_limits,
     effective_max_tokens,
@@ -67,8 +67,39 @@ def test_input_plus_explicit_max_tokens_over_the_window_is_rejected() -> None:
     error = info.value
     assert error.requested_output_tokens == 4_000
     assert error.context_window == 8_192
-    assert f"Lower max_tokens to at most {8_192 - lower:,}" in str(error)
-    assert "max_tokens=4,000" in str(error)
+    message = str(error)
+    assert "max_tokens=4,000" in message
+    # A lower bound cannot say how much room is left: no number is suggested, the way to
+    # get one is.
+    assert "at most" not in message
+    assert f"{8_192 - lower:,}" not in message
+    assert "Lower max_tokens or trim the chat history" in message
+    assert "exact_token_check=True (exact_token_count=True on ChatClovaX)" in message
+
+
+@pytest.mark.parametrize("input_tokens", [4_100, 7_600])
+def test_an_exact_count_names_the_largest_max_tokens_that_fits(input_tokens: int) -> None:
+    spec = get_chat_model("HCX-003")
+    with pytest.raises(ContextLimitError) as info:
+        check_context_limits(spec, input_tokens=input_tokens, max_output_tokens=4_096, exact=True)
+    room = 8_192 - input_tokens
+    assert f"Lower max_tokens to at most {room:,}," in str(info.value)
+    # The number named is exactly the boundary: it passes, one more does not.
+    check_context_limits(spec, input_tokens=input_tokens, max_output_tokens=room, exact=True)
+    with pytest.raises(ContextLimitError):
+        check_context_limits(
+            spec, input_tokens=input_tokens, max_output_tokens=room + 1, exact=True
+        )
+
+
+def test_token_counts_of_one_are_singular() -> None:
+    spec = custom_chat_model("tiny", context_window=1, max_input_tokens=1, max_output_tokens=1)
+    with pytest.raises(ContextLimitError) as info:
+        check_context_limits(spec, input_tokens=1, max_output_tokens=1, exact=False)
+    message = str(info.value)
+    assert "at least 1 token (" in message
+    assert "context window of 1 token (" in message
+    assert "1 tokens" not in message
 
 
 def test_tool_floor_counts_against_the_window() -> None:
@@ -179,10 +210,24 @@ def test_embedding_text_certainly_over_the_limit() -> None:
     assert prepare_embedding(text, get_embedding_model("bge-m3")).body == {"text": text}
 
 
-@pytest.mark.parametrize("text", ["", None])
+@pytest.mark.parametrize("text", ["", None, " ", "\n\t \u3000"])
 def test_embedding_needs_text(text: Any) -> None:
     with pytest.raises(ClovaValidationError, match="The text to embed"):
         prepare_embedding(text, get_embedding_model("bge-m3"))
+
+
+@pytest.mark.parametrize("text", [" ", "\n\n", "\u3000\t"])
+def test_whitespace_only_text_is_caught_with_a_hint(text: str) -> None:
+    for prepare in (
+        lambda: prepare_embedding(text, get_embedding_model("clir-emb-dolphin")),
+        lambda: prepare_embedding_tokenize(text),
+    ):
+        with pytest.raises(ClovaValidationError) as info:
+            prepare()
+        message = str(info.value)
+        assert f"only whitespace ({len(text)} characters)" in message
+        assert "40004 'Text empty'" in message
+        assert "Skip such texts" in message
 
 
 def test_embedding_tokenize_bounds() -> None:

@@ -225,8 +225,9 @@ def test_thinking_none_is_simply_omitted_on_v1() -> None:
             [Message(role="user", content="a"), Message(role="system", content="b")],
             "messages[1] is a system message",
         ),
-        ([Message(role="user", content="")], "messages[0] (user) has empty content"),
-        ([Message(role="system", content=[])], "messages[0] (system) has empty content"),
+        ([Message(role="user", content="")], "messages[0] (user) has empty or whitespace-only"),
+        ([Message(role="system", content=[])], "messages[0] (system) has empty or whitespace"),
+        ([Message(role="user", content=" \n\t")], "messages[0] (user) has empty or whitespace"),
         ([Message(role="user", content="a", tool_call_id="c1")], "only tool messages carry it"),
         ([Message(role="user", content=[object()])], "only TextPart and ImagePart"),  # type: ignore[list-item]
         (
