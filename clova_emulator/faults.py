@@ -2,8 +2,15 @@
 
 Rate limiting follows clova-api.md 8.2: limits per model, QPM counts requests, TPM counts
 input tokens plus the *requested* maximum output, whichever is hit first answers
-429 / 42901. The ``Retry-After`` and ``x-ratelimit-*`` headers are **emulator-invented**
-(the docs name no headers, clova-api.md 8.2 / 12); they follow OpenAI's names.
+429 / 42901. Like a real server it counts each request when it *arrives*: the emulated
+latency (``latency`` plus up to ``latency_jitter``) is spent before the count, as a network
+on the way in would, so a client sees its send times and the server's counting times drift
+apart by the jitter. The window slides (``rate_mode="sliding"``: any ``rate_window`` seconds)
+or is fixed (``"fixed"``: consecutive windows starting ``rate_window_offset`` seconds after
+the limiter starts or is reset, so a test can set the alignment).
+
+The ``Retry-After`` and ``x-ratelimit-*`` headers are **emulator-invented** (the docs name
+no headers, clova-api.md 8.2 / 12); they follow OpenAI's names.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,7 +28,7 @@ from clova_emulator.serving.envelope import EmulatedApiError
 
 RateSetting = int | Mapping[str, int] | Literal["documented"] | None
 """Off (``None``), one limit for every model (``int``), limits by model name (a mapping; the
-key ``"*"`` is the fallback), or the documented test-key limits of ``clova_core.models``."""
+key ``"*"`` is the fallback), or the documented test-key limits of ``clova_emulator.limits``."""
 
 DEFAULT_KEYS: frozenset[str] = frozenset({"test-key"})
 DEFAULT_LEGACY_KEYS: frozenset[tuple[str, str]] = frozenset({("test-key", "test-gateway-key")})
@@ -38,12 +45,20 @@ class Knobs:
     1.2)."""
     latency: float = 0.0
     """Seconds slept before answering each request."""
+    latency_jitter: float = 0.0
+    """Up to this many seconds added to ``latency``, uniformly at random per request (seeded
+    by ``fault_seed``, drawn apart from the fault dice)."""
     token_delay: float = 0.0
     """Seconds slept before each streamed event, so time-to-first-token is real."""
     qpm: RateSetting = None
     tpm: RateSetting = None
     rate_window: float = 60.0
     """Length of the rate-limit window in seconds (shorten it in tests)."""
+    rate_mode: Literal["sliding", "fixed"] = "sliding"
+    """Count requests in any ``rate_window`` seconds (sliding) or in consecutive windows."""
+    rate_window_offset: float = 0.0
+    """Fixed windows start this many seconds (modulo ``rate_window``) after the limiter
+    starts or is reset: the alignment of the server's windows to the client's clock."""
     rate_limit_headers: bool = True
     """Send the invented ``x-ratelimit-*`` headers on limited models."""
     error_rates: Mapping[int, float] = field(default_factory=dict)
@@ -68,7 +83,14 @@ class Knobs:
     """Send a trailing ``signal`` event ``{"data":"[DONE]"}`` after ``result``."""
 
     def __post_init__(self) -> None:
-        for name in ("latency", "token_delay", "reset_rate", "malformed_rate"):
+        for name in (
+            "latency",
+            "latency_jitter",
+            "token_delay",
+            "reset_rate",
+            "malformed_rate",
+            "rate_window_offset",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.fault_retry_after is not None and self.fault_retry_after < 0:
@@ -81,6 +103,8 @@ class Knobs:
                 raise ValueError("error_rates maps 429 / 500 / 503 to a probability in [0, 1]")
         if self.rate_window <= 0:
             raise ValueError("rate_window must be > 0")
+        if self.rate_mode not in ("sliding", "fixed"):
+            raise ValueError("rate_mode is 'sliding' or 'fixed'")
         if self.created_unit not in ("ms", "s"):
             raise ValueError("created_unit is 'ms' or 's'")
         if self.stop_reason_case not in ("lower", "upper"):
@@ -112,7 +136,16 @@ class FaultDice:
 
     def __init__(self, seed: int) -> None:
         self._random = random.Random(seed)
+        self._latency_random = random.Random(f"latency-{seed}")
         self._lock = threading.Lock()
+
+    def latency(self, base: float, jitter: float) -> float:
+        """This request's latency: ``base`` plus up to ``jitter`` (its own seeded draws, so
+        turning jitter on leaves the fault dice's sequence as it was)."""
+        if jitter <= 0:
+            return base
+        with self._lock:
+            return base + self._latency_random.uniform(0.0, jitter)
 
     def roll(self, probability: float) -> bool:
         """True with ``probability`` (no draw is spent when it is 0 or 1)."""
@@ -149,51 +182,81 @@ class Limits:
 
 class _Window:
     """The requests counted for one model: ``(time, tokens)`` oldest first, and the sum of
-    their tokens kept up to date (so admission costs the same however full the window is)."""
+    their tokens kept up to date (so admission costs the same however full the window is).
+    In fixed mode ``index`` is the number of the window the entries belong to."""
 
-    __slots__ = ("entries", "tokens")
+    __slots__ = ("entries", "index", "tokens")
 
     def __init__(self) -> None:
         self.entries: deque[tuple[float, int]] = deque()
         self.tokens = 0
+        self.index = 0
+
+    def forget(self, now: float, window: float) -> None:
+        """Sliding mode: drop what arrived ``window`` seconds ago or earlier."""
+        entries = self.entries
+        while entries and entries[0][0] <= now - window:
+            self.tokens -= entries.popleft()[1]
+
+    def start(self, index: int) -> None:
+        """Fixed mode: a new window empties the count."""
+        if index != self.index:
+            self.entries.clear()
+            self.tokens = 0
+            self.index = index
 
 
 class RateLimiter:
-    """Sliding-window QPM / TPM accounting per model (thread-safe)."""
+    """QPM / TPM accounting per model by arrival time, sliding or fixed windows
+    (thread-safe)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
+        self._origin = clock()
 
     def reset(self) -> None:
-        """Forget all counted requests."""
+        """Forget all counted requests; fixed windows start again from now."""
         with self._lock:
             self._windows.clear()
+            self._origin = self._clock()
 
-    def admit(self, limits: Limits, tokens: int, window: float, *, headers: bool) -> dict[str, str]:
+    def admit(
+        self,
+        limits: Limits,
+        tokens: int,
+        window: float,
+        *,
+        headers: bool,
+        mode: Literal["sliding", "fixed"] = "sliding",
+        offset: float = 0.0,
+    ) -> dict[str, str]:
         """Count the request or raise 429 / 42901; returns the invented headers to send."""
         if limits.qpm is None and limits.tpm is None:
             return {}
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             counted = self._windows.get(limits.key)
             if counted is None:
                 counted = self._windows[limits.key] = _Window()
-            entries = counted.entries
-            while entries and entries[0][0] <= now - window:
-                counted.tokens -= entries.popleft()[1]
-            used_requests = len(entries)
+            if mode == "fixed":
+                elapsed = now - self._origin - offset % window
+                index = math.floor(elapsed / window)
+                counted.start(index)
+                reset = (index + 1) * window - elapsed
+            else:
+                counted.forget(now, window)
+                reset = (counted.entries[0][0] + window - now) if counted.entries else window
+            used_requests = len(counted.entries)
             used_tokens = counted.tokens
             over_requests = limits.qpm is not None and used_requests + 1 > limits.qpm
             over_tokens = limits.tpm is not None and used_tokens + tokens > limits.tpm
-            reset = (entries[0][0] + window - now) if entries else 0.0
             if not (over_requests or over_tokens):
-                entries.append((now, tokens))
+                counted.entries.append((now, tokens))
                 counted.tokens += tokens
                 used_requests += 1
                 used_tokens += tokens
-                if len(entries) == 1:
-                    reset = window
         extra = _headers(limits, used_requests, used_tokens, reset) if headers else {}
         if over_requests or over_tokens:
             extra["Retry-After"] = str(max(1, math.ceil(reset)))

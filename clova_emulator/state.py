@@ -157,7 +157,12 @@ class EmulatorState:
             tpm=limit_for(knobs.tpm, model, documented_tpm),
         )
         return self.limiter.admit(
-            limits, tokens, knobs.rate_window, headers=knobs.rate_limit_headers
+            limits,
+            tokens,
+            knobs.rate_window,
+            headers=knobs.rate_limit_headers,
+            mode=knobs.rate_mode,
+            offset=knobs.rate_window_offset,
         )
 
 

@@ -130,8 +130,8 @@ def handle(
         if found is None:
             raise EmulatedApiError("40400", f"Not found: {incoming.method} {incoming.path}")
         handler, params = found
-        if knobs.latency:
-            wait(knobs.latency)
+        if knobs.latency or knobs.latency_jitter:
+            wait(state.dice.latency(knobs.latency, knobs.latency_jitter))
         authenticate(incoming.headers, knobs, bearer_only=incoming.openai)
         if incoming.method == "POST":
             if state.dice.roll(knobs.reset_rate):

@@ -31,7 +31,7 @@ def max_in_window(stamps: list[tuple[float, int]], window: float) -> tuple[int, 
 
 
 def test_requests_per_window_are_capped_across_threads() -> None:
-    limiter = RateLimiter(requests_per_minute=5, window_seconds=WINDOW)
+    limiter = RateLimiter(requests_per_minute=5, window_seconds=WINDOW, burst=1.0)
     stamps: list[tuple[float, int]] = []
     lock = threading.Lock()
 
@@ -77,7 +77,9 @@ def test_a_request_larger_than_the_token_limit_is_a_typed_error() -> None:
 
 def test_within_limits_nothing_waits() -> None:
     # A frozen clock: any wait would never end, so finishing proves no request waited.
-    limiter = RateLimiter(requests_per_minute=3, tokens_per_minute=300, clock=lambda: 0.0)
+    limiter = RateLimiter(
+        requests_per_minute=3, tokens_per_minute=300, burst=1.0, clock=lambda: 0.0
+    )
     done = threading.Event()
 
     def send_three() -> None:
@@ -87,6 +89,22 @@ def test_within_limits_nothing_waits() -> None:
 
     threading.Thread(target=send_three, daemon=True).start()
     assert done.wait(timeout=2.0)
+
+
+def test_a_long_job_is_paced_evenly_after_a_short_burst() -> None:
+    """Default settings at 60 requests a minute: a tenth of the limit goes at once, then one
+    request every (60 s + the 2% margin) / 60, never a window's worth in a lump."""
+    now = [0.0]
+    limiter = RateLimiter(requests_per_minute=60, clock=lambda: now[0])
+    starts = [limiter.reserve() for _ in range(20)]
+    assert starts[:6] == [0.0] * 6
+    gaps = [later - earlier for earlier, later in zip(starts[5:], starts[6:], strict=False)]
+    assert gaps == pytest.approx([61.2 / 60] * 14)
+
+
+def test_the_margin_is_two_percent_of_the_window_unless_given() -> None:
+    assert RateLimiter(60).settings.span == pytest.approx(61.2)
+    assert RateLimiter(60, window_seconds=1.0, margin_seconds=0.25).settings.span == 1.25
 
 
 @pytest.mark.parametrize("value", [0, -5])
