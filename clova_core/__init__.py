@@ -65,14 +65,14 @@ from clova_core.types import (
 )
 
 if TYPE_CHECKING:
+    from clova_core.chat_stream import AsyncChatStream, ChatStream
     from clova_core.client import AsyncClovaClient, ClovaClient
-    from clova_core.stream import AsyncChatStream, ChatStream
 
 _LAZY = {
     "AsyncClovaClient": "clova_core.client",
     "ClovaClient": "clova_core.client",
-    "AsyncChatStream": "clova_core.stream",
-    "ChatStream": "clova_core.stream",
+    "AsyncChatStream": "clova_core.chat_stream",
+    "ChatStream": "clova_core.chat_stream",
 }
 
 __all__ = [

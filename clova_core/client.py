@@ -1,11 +1,11 @@
 """``ClovaClient`` and ``AsyncClovaClient``: the only place in the package that does HTTP.
 
-Both share :class:`~clova_core.transport.BaseClient` (configuration, headers, reply handling,
+Both share :class:`~clova_core.client_base.BaseClient` (configuration, headers, reply handling,
 retry policy); each has one short request loop (``_post``) and the same public methods:
 
 * ``chat`` -> :class:`~clova_core.types.ChatResult`
   (``/v1|v3/chat-completions/{model}``, tuned ``/v2|v3/tasks/{id}/chat-completions``);
-* ``stream_chat`` -> :class:`~clova_core.stream.ChatStream` / ``AsyncChatStream`` (SSE);
+* ``stream_chat`` -> :class:`~clova_core.chat_stream.ChatStream` / ``AsyncChatStream`` (SSE);
 * ``embed`` -> :class:`~clova_core.types.EmbeddingResult` (``/v1/api-tools/embedding/...``);
 * ``count_chat_tokens`` -> :class:`~clova_core.types.ChatTokenCount`
   (``/v1|v3/api-tools/chat-tokenize/{model}``);
@@ -15,25 +15,38 @@ Requests are validated by :mod:`clova_core.request` when a method is called, bef
 network (also for ``stream_chat``). Every call sends one ``X-NCP-CLOVASTUDIO-REQUEST-ID``
 (given or generated), the same on every retry, and every result and every
 :class:`~clova_core.errors.APIError` carries it.
+
+HTTP is httpx's: by default a plain :class:`httpx.Client` / :class:`httpx.AsyncClient` (which
+honour the proxy and ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` variables exactly as httpx does),
+with one TLS context shared by every client of the process. For async bulk work, pass
+``http_client=DefaultAioHttpClient()`` (:mod:`clova_core.aiohttp_client`, the ``[aiohttp]``
+extra). What is retried and what ``timeout`` / ``total_timeout`` bound is described in
+:mod:`clova_core.client_base` and :mod:`clova_core.transport_errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import SecretStr
 
+from clova_core.chat_stream import AsyncChatStream, ChatStream
+from clova_core.client_base import (
+    BaseClient,
+    default_ssl_context,
+    reply_result,
+    resolve_request_id,
+    transport_error,
+)
 from clova_core.constants import DEFAULT_MAX_RETRIES
-from clova_core.errors import APIError, APIStatusError
-from clova_core.http11 import proxy_configured
-from clova_core.keepalive import KeepAliveTransport
-from clova_core.keepalive_async import AsyncKeepAliveTransport
+from clova_core.errors import APIError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, ChatModelSpec, get_embedding_model
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import (
@@ -51,39 +64,50 @@ from clova_core.response import (
     parse_embedding_token_count,
 )
 from clova_core.retry import RetryPolicy
-from clova_core.stream import AsyncChatStream, ChatStream
-from clova_core.transport import (
-    BaseClient,
-    default_ssl_context,
-    new_request_id,
-    reply_result,
-    transport_error,
-)
+from clova_core.toolkit_client import AsyncToolkitMethods, ToolkitMethods
+from clova_core.transport_errors import deadline_error
 from clova_core.types import ChatRequest, ChatResult, ChatTokenCount, EmbeddingResult
 
 __all__ = ["AsyncClovaClient", "ClovaClient"]
 
 logger = logging.getLogger("clova_core")
+_T = TypeVar("_T")
 
 
 def _own_sync_client() -> httpx.Client:
-    """The httpx client we build (and close): the lean keep-alive transport unless a proxy is
-    configured in the environment (:mod:`clova_core.keepalive`)."""
-    context = default_ssl_context()
-    if proxy_configured():
-        return httpx.Client(verify=context)
-    return httpx.Client(verify=context, transport=KeepAliveTransport(ssl_context=context))
+    """The httpx client we build (and close): httpx's own transport, the shared TLS context."""
+    return httpx.Client(verify=default_ssl_context())
 
 
 def _own_async_client() -> httpx.AsyncClient:
     """The async twin of :func:`_own_sync_client`."""
-    context = default_ssl_context()
-    if proxy_configured():
-        return httpx.AsyncClient(verify=context)
-    return httpx.AsyncClient(verify=context, transport=AsyncKeepAliveTransport(ssl_context=context))
+    return httpx.AsyncClient(verify=default_ssl_context())
 
 
-class ClovaClient(BaseClient):
+def _read_before(response: httpx.Response, deadline: float | None) -> bytes:
+    """The body of a streamed ``response``, or ``TimeoutError`` once the monotonic
+    ``deadline`` passed (checked after every chunk, so a trickle cannot stretch it)."""
+    if deadline is None:
+        return response.read()
+    chunks = []
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError
+    return b"".join(chunks)
+
+
+async def _within(seconds: float | None, exchange: Awaitable[_T]) -> _T:
+    """``await exchange``, cancelled with ``TimeoutError`` after ``seconds`` (None: no limit)."""
+    if seconds is None:
+        return await exchange
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await exchange
+    return await asyncio.wait_for(exchange, seconds)  # pragma: no cover - Python 3.10
+
+
+class ClovaClient(ToolkitMethods, BaseClient):
     """Synchronous CLOVA Studio client. Use as a context manager or call :meth:`close`.
 
     ``api_key`` defaults to ``CLOVASTUDIO_API_KEY``; ``apigw_api_key`` (or
@@ -156,7 +180,7 @@ class ClovaClient(BaseClient):
     ) -> EmbeddingResult:
         """One embedding vector (clova-api.md 5: one text per request)."""
         embedding_spec = get_embedding_model(model)
-        wire, rid = prepare_embedding(text, embedding_spec), request_id or new_request_id()
+        wire, rid = prepare_embedding(text, embedding_spec), resolve_request_id(request_id)
         return parse_embedding(self._post(wire, rid), model=embedding_spec.name, request_id=rid)
 
     def count_chat_tokens(
@@ -168,13 +192,13 @@ class ClovaClient(BaseClient):
     ) -> ChatTokenCount:
         """CLOVA's exact token count of a chat request (clova-api.md 6.1, 6.2)."""
         wire = prepare_chat_tokenize(request, resolve_chat_spec(request, spec))
-        rid = request_id or new_request_id()
+        rid = resolve_request_id(request_id)
         result = self._post(wire, rid)
         return parse_chat_token_count(result, api_version=wire.api_version, request_id=rid)
 
     def count_embedding_tokens(self, text: str, *, request_id: str | None = None) -> int:
         """CLOVA's token count of a text for embedding v2 (clova-api.md 6.3)."""
-        wire, rid = prepare_embedding_tokenize(text), request_id or new_request_id()
+        wire, rid = prepare_embedding_tokenize(text), resolve_request_id(request_id)
         return parse_embedding_token_count(self._post(wire, rid), request_id=rid)
 
     def close(self) -> None:
@@ -201,7 +225,7 @@ class ClovaClient(BaseClient):
         exact_token_check: bool,
     ) -> tuple[ChatModelSpec, WireRequest, str]:
         spec = resolve_chat_spec(request, spec)
-        wire, rid = prepare_chat(request, spec), request_id or new_request_id()
+        wire, rid = prepare_chat(request, spec), resolve_request_id(request_id)
         if exact_token_check:
             count = self.count_chat_tokens(request, spec=spec, request_id=rid)
             wire = prepare_chat(request, spec, input_tokens=count.total)
@@ -210,29 +234,54 @@ class ClovaClient(BaseClient):
     def _post(self, wire: WireRequest, request_id: str) -> Mapping[str, Any]:
         attempt = 0
         while True:
-            request = self.build_request(
-                self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
-            )
             logger.debug("POST %s request_id=%s attempt=%d", wire.path, request_id, attempt)
             self.wait_for_quota(wire)
             try:
-                response = self._http.send(request)
-                return reply_result(response, response.content, request_id)
-            except httpx.RequestError as exc:
-                error: APIError = transport_error(exc, request_id)
-                error.__cause__ = exc
-            except APIStatusError as exc:
+                return self._attempt(wire, request_id)
+            except APIError as exc:
                 error = exc
+            self.report_error(error)
             delay = self.retry_delay(error, attempt=attempt, path=wire.path)
             if delay is None:
                 raise error
             time.sleep(delay)
             attempt += 1
 
+    def _attempt(self, wire: WireRequest, request_id: str) -> Mapping[str, Any]:
+        """One try: send, read the reply within the attempt's deadline, map any failure.
+        The request (and its credential headers) lives only in :meth:`_exchange`'s frame,
+        never in the traceback of the error raised here."""
+        seconds = self.attempt_deadline(self._http)
+        error: APIError
+        try:
+            response, content = self._exchange(wire, request_id, seconds)
+        except httpx.RequestError as exc:
+            error = transport_error(exc, request_id)
+        except TimeoutError:
+            error = deadline_error(seconds or 0.0, request_id)
+        else:
+            result = reply_result(response, content, request_id)
+            self.report_attempt(status=response.status_code, retry_after=None)
+            return result
+        raise error  # outside the except blocks: no __context__ holding the request
 
-class AsyncClovaClient(BaseClient):
+    def _exchange(
+        self, wire: WireRequest, request_id: str, seconds: float | None
+    ) -> tuple[httpx.Response, bytes]:
+        deadline = None if seconds is None else time.monotonic() + seconds
+        request = self.build_request(
+            self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
+        )
+        response = self._http.send(request, stream=True)
+        try:
+            return response, _read_before(response, deadline)
+        finally:
+            response.close()
+
+
+class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
     """Asynchronous twin of :class:`ClovaClient`: the same methods as coroutines,
-    ``stream_chat`` returns an :class:`~clova_core.stream.AsyncChatStream`; ``async with``
+    ``stream_chat`` returns an :class:`~clova_core.chat_stream.AsyncChatStream`; ``async with``
     or :meth:`aclose`."""
 
     def __init__(
@@ -296,7 +345,7 @@ class AsyncClovaClient(BaseClient):
     ) -> EmbeddingResult:
         """One embedding vector; see :meth:`ClovaClient.embed`."""
         embedding_spec = get_embedding_model(model)
-        wire, rid = prepare_embedding(text, embedding_spec), request_id or new_request_id()
+        wire, rid = prepare_embedding(text, embedding_spec), resolve_request_id(request_id)
         result = await self._post(wire, rid)
         return parse_embedding(result, model=embedding_spec.name, request_id=rid)
 
@@ -309,13 +358,13 @@ class AsyncClovaClient(BaseClient):
     ) -> ChatTokenCount:
         """CLOVA's exact token count; see :meth:`ClovaClient.count_chat_tokens`."""
         wire = prepare_chat_tokenize(request, resolve_chat_spec(request, spec))
-        rid = request_id or new_request_id()
+        rid = resolve_request_id(request_id)
         result = await self._post(wire, rid)
         return parse_chat_token_count(result, api_version=wire.api_version, request_id=rid)
 
     async def count_embedding_tokens(self, text: str, *, request_id: str | None = None) -> int:
         """CLOVA's token count of a text for embedding v2 (clova-api.md 6.3)."""
-        wire, rid = prepare_embedding_tokenize(text), request_id or new_request_id()
+        wire, rid = prepare_embedding_tokenize(text), resolve_request_id(request_id)
         return parse_embedding_token_count(await self._post(wire, rid), request_id=rid)
 
     async def aclose(self) -> None:
@@ -342,7 +391,7 @@ class AsyncClovaClient(BaseClient):
         exact_token_check: bool,
     ) -> tuple[ChatModelSpec, WireRequest, str]:
         spec = resolve_chat_spec(request, spec)
-        wire, rid = prepare_chat(request, spec), request_id or new_request_id()
+        wire, rid = prepare_chat(request, spec), resolve_request_id(request_id)
         if exact_token_check:
             count = await self.count_chat_tokens(request, spec=spec, request_id=rid)
             wire = prepare_chat(request, spec, input_tokens=count.total)
@@ -351,21 +400,41 @@ class AsyncClovaClient(BaseClient):
     async def _post(self, wire: WireRequest, request_id: str) -> Mapping[str, Any]:
         attempt = 0
         while True:
-            request = self.build_request(
-                self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
-            )
             logger.debug("POST %s request_id=%s attempt=%d", wire.path, request_id, attempt)
             await self.await_quota(wire)
             try:
-                response = await self._http.send(request)
-                return reply_result(response, response.content, request_id)
-            except httpx.RequestError as exc:
-                error: APIError = transport_error(exc, request_id)
-                error.__cause__ = exc
-            except APIStatusError as exc:
+                return await self._attempt(wire, request_id)
+            except APIError as exc:
                 error = exc
+            self.report_error(error)
             delay = self.retry_delay(error, attempt=attempt, path=wire.path)
             if delay is None:
                 raise error
             await asyncio.sleep(delay)
             attempt += 1
+
+    async def _attempt(self, wire: WireRequest, request_id: str) -> Mapping[str, Any]:
+        """One try; see :meth:`ClovaClient._attempt`."""
+        seconds = self.attempt_deadline(self._http)
+        error: APIError
+        try:
+            response, content = await _within(seconds, self._exchange(wire, request_id))
+        except httpx.RequestError as exc:
+            error = transport_error(exc, request_id)
+        except (TimeoutError, asyncio.TimeoutError):
+            error = deadline_error(seconds or 0.0, request_id)
+        else:
+            result = reply_result(response, content, request_id)
+            self.report_attempt(status=response.status_code, retry_after=None)
+            return result
+        raise error  # outside the except blocks: no __context__ holding the request
+
+    async def _exchange(self, wire: WireRequest, request_id: str) -> tuple[httpx.Response, bytes]:
+        request = self.build_request(
+            self._http, path=wire.path, body=wire.body, request_id=request_id, stream=False
+        )
+        response = await self._http.send(request, stream=True)
+        try:
+            return response, await response.aread()
+        finally:
+            await response.aclose()

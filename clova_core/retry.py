@@ -2,7 +2,10 @@
 
 Only the client's I/O loops retry (never the glue, so retries do not multiply across layers;
 anchors.md pain point 15). What is retried (clova-api.md 8.1): HTTP 408, 429 and 5xx, the
-same codes inside a 200 envelope, timeouts and connection errors. Other 4xx never are.
+same codes inside a 200 envelope, connection errors and timeouts. Never retried: other 4xx,
+a TLS certificate that fails verification, a full local connection pool, and a chat whose
+reply timed out after the request was fully sent (the server may still generate and bill that
+answer; embeddings and token counts cost nothing to repeat, so theirs are retried).
 
 How long to wait (clova-api.md 8.2): the server's ``Retry-After`` / ``retry-after-ms`` when
 present, opportunistically the OpenAI-style ``x-ratelimit-reset-*`` headers on a 429 (their
@@ -27,6 +30,11 @@ from clova_core.constants import (
     MAX_RETRY_DELAY_SECONDS,
 )
 from clova_core.errors import APIConnectionError, APIError, APIStatusError, StreamError
+from clova_core.transport_errors import (
+    CertificateVerifyError,
+    PoolTimeoutError,
+    ResponseTimeoutError,
+)
 
 _DURATION = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?!s))?"
@@ -40,9 +48,14 @@ def is_retryable_status(status_code: int) -> bool:
     return status_code in (408, 429) or 500 <= status_code <= 599
 
 
-def is_retryable_error(error: APIError) -> bool:
+def is_retryable_error(error: APIError, *, idempotent: bool = True) -> bool:
     """Connection errors and timeouts, and status errors (HTTP, envelope or a stream ``error``
-    event before anything was delivered) whose status is retryable."""
+    event before anything was delivered) whose status is retryable. Not a certificate
+    failure or a full local pool; a late reply only when the call is ``idempotent``."""
+    if isinstance(error, (CertificateVerifyError, PoolTimeoutError)):
+        return False
+    if isinstance(error, ResponseTimeoutError):
+        return idempotent
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, (APIStatusError, StreamError)) and error.status_code is not None:
@@ -154,11 +167,17 @@ class RetryPolicy:
 
 
 def retry_delay(
-    error: APIError, *, attempt: int, max_retries: int, policy: RetryPolicy
+    error: APIError,
+    *,
+    attempt: int,
+    max_retries: int,
+    policy: RetryPolicy,
+    idempotent: bool = True,
 ) -> float | None:
     """Seconds to wait before retrying after ``error`` on try ``attempt`` (from 0), or None
-    when it must be raised: not retryable, retries used up, or ``Retry-After`` too long."""
-    if attempt >= max_retries or not is_retryable_error(error):
+    when it must be raised: not retryable, retries used up, or ``Retry-After`` too long.
+    ``idempotent`` is False for chat (see :func:`is_retryable_error`)."""
+    if attempt >= max_retries or not is_retryable_error(error, idempotent=idempotent):
         return None
     retry_after = error.retry_after if isinstance(error, APIStatusError) else None
     return policy.delay(attempt, retry_after)

@@ -40,5 +40,5 @@ def test_core_imports_no_framework() -> None:
     result = probe()
     assert result["frameworks"] == []
     # The probe really imported the transport modules (so the check means something).
-    for module in ("clova_core.client", "clova_core.stream", "clova_core.streaming"):
+    for module in ("clova_core.client", "clova_core.chat_stream", "clova_core.sse_events"):
         assert module in result["imported"]

@@ -42,6 +42,7 @@ from clova_core.errors import (
     UnknownModelError,
 )
 from clova_core.models import custom_chat_model
+from clova_core.transport_errors import PoolTimeoutError, ResponseTimeoutError
 from clova_core.types import ChatRequest, Message
 
 __all__ = ["clean_env"]
@@ -323,7 +324,12 @@ def test_generated_request_id_is_per_call() -> None:
             3,
         ),
         (httpx.ConnectError("refused"), APIConnectionError, 3),
-        (httpx.ReadTimeout("slow"), APITimeoutError, 3),
+        (httpx.ConnectTimeout("slow"), APITimeoutError, 3),
+        (httpx.WriteTimeout("slow"), APITimeoutError, 3),
+        # A chat whose reply is late after the request was sent may still be generated and
+        # billed by the server: not retried. A full local pool would stay full: not retried.
+        (httpx.ReadTimeout("slow"), ResponseTimeoutError, 1),
+        (httpx.PoolTimeout("busy"), PoolTimeoutError, 1),
     ],
 )
 def test_retries_are_bounded_and_only_for_retryable(
@@ -335,6 +341,21 @@ def test_retries_are_bounded_and_only_for_retryable(
     assert len(server.requests) == calls
     assert getattr(info.value, "request_id", None) == server.header(RID_HEADER)
     assert not isinstance(info.value, httpx.HTTPError)
+
+
+def test_late_reply_is_retried_for_embeddings_and_token_counts() -> None:
+    server = Server(httpx.ReadTimeout("slow"))
+    client = sync_client(server, max_retries=2)
+    with pytest.raises(ResponseTimeoutError):
+        client.embed("hello")
+    with pytest.raises(ResponseTimeoutError):
+        client.count_embedding_tokens("hello")
+    with pytest.raises(ResponseTimeoutError):
+        client.count_chat_tokens(HELLO_V3)
+    assert len(server.requests) == 9
+    with pytest.raises(ResponseTimeoutError):
+        client.chat(HELLO_V3)
+    assert len(server.requests) == 10
 
 
 def test_max_retries_zero_and_success_after_retry() -> None:

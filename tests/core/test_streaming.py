@@ -22,7 +22,7 @@ from transport_fakes import (
 )
 
 from clova_core.errors import APIConnectionError, APIResponseError, RateLimitError, StreamError
-from clova_core.streaming import StreamDecoder
+from clova_core.sse_events import StreamDecoder
 from clova_core.types import (
     ChatRequest,
     Message,

@@ -36,7 +36,7 @@ from clova_core.response import (
     parse_envelope,
 )
 from clova_core.retry import RetryPolicy, parse_retry_after
-from clova_core.streaming import StreamDecoder
+from clova_core.sse_events import StreamDecoder
 from clova_core.types import ChatRequest, Message, ResultEvent, StreamEvent, TokenEvent
 
 SETTINGS = settings(

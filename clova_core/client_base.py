@@ -1,19 +1,29 @@
 """What the sync and async clients share: configuration, headers, reply handling, retry policy.
 
 Everything here is pure (no I/O): :class:`BaseClient` reads the environment once at
-construction, builds :class:`httpx.Request` objects, turns replies and transport failures
+construction, checks it (a key or request id that would break an HTTP header, a malformed
+base URL, a timeout that cannot work are all :class:`~clova_core.errors.ClovaError` s before
+anything is sent), builds :class:`httpx.Request` objects, turns replies and transport failures
 into the package's errors, and decides whether and how long to wait before a retry. The two
-I/O loops in :mod:`clova_core.client` and :mod:`clova_core.stream` are then short and
-parallel, so sync and async cannot drift apart.
+I/O loops in :mod:`clova_core.client` and :mod:`clova_core.chat_stream` are then short and
+parallel, so sync and async cannot drift apart. HTTP itself (framing, TLS, proxies, pooling)
+is httpx's: the package never writes or parses it.
 
 Authentication (clova-api.md 1.2): ``Authorization: Bearer <key>``; legacy keys (made before
 2025-01) use ``X-NCP-CLOVASTUDIO-API-KEY`` plus the account's ``X-NCP-APIGW-API-KEY``. Keys
 are :class:`pydantic.SecretStr` and only unwrapped into the outgoing headers.
+
+Timeouts: ``timeout`` bounds each network operation as in httpx (connect, each read, each
+write, the wait for a pooled connection). A call that is not a stream also has a deadline
+per attempt, ``total_timeout`` (by default the read timeout), so a server that trickles its
+reply cannot stretch one attempt much beyond it. A stream has no total deadline (a long
+answer may stream for minutes); only the gap between its chunks is bounded.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import ssl
 import uuid
@@ -39,21 +49,28 @@ from clova_core.constants import (
     SECRET_HEADERS,
 )
 from clova_core.errors import (
-    CONNECTION_HINT,
-    TIMEOUT_HINT,
-    UNEXPECTED_REPLY_HINT,
-    APIConnectionError,
     APIError,
     APIResponseError,
     APIStatusError,
-    APITimeoutError,
     ClovaConfigurationError,
+    ClovaValidationError,
     error_from_response,
 )
+from clova_core.quota import QuotaFeedback
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import WireRequest
+from clova_core.request_json import encode_json_body
 from clova_core.response import parse_envelope
 from clova_core.retry import RetryPolicy, parse_retry_after, retry_delay
+from clova_core.transport_errors import transport_error
+
+__all__ = [
+    "BaseClient",
+    "default_ssl_context",
+    "new_request_id",
+    "resolve_request_id",
+    "transport_error",
+]
 
 logger = logging.getLogger("clova_core")
 
@@ -74,15 +91,22 @@ def user_agent() -> str:
     return f"{PACKAGE_NAME}/{version} httpx/{httpx.__version__}"
 
 
-@lru_cache(maxsize=1)
 def default_ssl_context() -> ssl.SSLContext:
-    """The TLS settings of every HTTP client the package builds, made once per process.
+    """The TLS settings of every HTTP client the package builds, exactly httpx's default
+    (``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's bundle), made once per value of
+    those two variables.
 
-    httpx would load the CA bundle again for each new client (~0.1 s); with one async client
-    per event loop, ``asyncio.run(model.ainvoke(...))`` would pay that on every call. An
+    httpx would load the CA bundle again for each new client; with one async client per event
+    loop, ``asyncio.run(model.ainvoke(...))`` would pay that on every call. An
     ``SSLContext`` is safe to share between clients and threads.
     """
-    return httpx.create_ssl_context()
+    return _ssl_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@lru_cache(maxsize=4)
+def _ssl_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    del cert_file, cert_dir  # the cache key: httpx reads the same variables itself
+    return httpx.create_ssl_context(trust_env=True)
 
 
 def default_timeout() -> httpx.Timeout:
@@ -95,10 +119,62 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def _secret(value: str | SecretStr | None) -> SecretStr | None:
-    if value is None or isinstance(value, SecretStr):
-        return value
-    return SecretStr(value)
+def _header_safe(value: str) -> bool:
+    """Printable ASCII and spaces only: nothing that could end or split an HTTP header."""
+    return value.isascii() and all(char == "\t" or " " <= char <= "~" for char in value)
+
+
+def check_request_id(request_id: str) -> str:
+    """``request_id`` if it can be sent as a header value, else a
+    :class:`~clova_core.errors.ClovaValidationError` (before anything is sent)."""
+    if not request_id or not _header_safe(request_id):
+        raise ClovaValidationError(
+            f"request_id {request_id!r} cannot be sent as an HTTP header: use printable ASCII "
+            "only (no line breaks or control characters), or leave it out to get a generated one."
+        )
+    return request_id
+
+
+def resolve_request_id(request_id: str | None) -> str:
+    """``request_id`` checked (:func:`check_request_id`), or a fresh one when None."""
+    return new_request_id() if request_id is None else check_request_id(request_id)
+
+
+def _secret(value: str | SecretStr | None, name: str) -> SecretStr | None:
+    """A key as :class:`SecretStr`, surrounding whitespace stripped (a key read from a file
+    keeps its trailing newline); a key that still holds a line break, a control character or a
+    non-ASCII character is a :class:`~clova_core.errors.ClovaConfigurationError`."""
+    if value is None:
+        return None
+    text = (value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+    if not _header_safe(text):
+        raise ClovaConfigurationError(
+            f"The {name} contains a line break, a control or a non-ASCII character, so it "
+            "cannot be sent as an HTTP header. Copy the key again from the console."
+        )
+    return SecretStr(text)
+
+
+def check_timeout(timeout: float | httpx.Timeout | None, name: str = "timeout") -> None:
+    """Every bound of ``timeout`` is ``None`` or a finite number of seconds above 0."""
+    values: dict[str, object]
+    if isinstance(timeout, httpx.Timeout):
+        values = {f"{name}.{key}": value for key, value in timeout.as_dict().items()}
+    else:
+        values = {name: timeout}
+    for label, value in values.items():
+        if value is None:
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise ClovaConfigurationError(
+                f"{label} must be a number of seconds above 0 (or None for no limit), got "
+                f"{value!r}."
+            )
 
 
 def _nonempty_env(name: str) -> str | None:
@@ -110,35 +186,36 @@ def resolve_base_url(base_url: str | None) -> str:
     """Argument, else ``CLOVASTUDIO_API_BASE_URL``, else the default; no trailing slash.
 
     A base ending in ``/testapp`` or ``/serviceapp`` (clova-api.md 1.1) simply prefixes paths.
+    A query string or fragment, or the OpenAI-compatible ``/v1/openai`` suffix, is a
+    :class:`~clova_core.errors.ClovaConfigurationError`.
     """
     url = (base_url or _nonempty_env(ENV_BASE_URL) or DEFAULT_BASE_URL).strip().rstrip("/")
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ClovaConfigurationError(f"Invalid CLOVA Studio base URL {url!r}: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ClovaConfigurationError(
             f"Invalid CLOVA Studio base URL {url!r}: expected http(s)://host[/prefix]. "
             f"Pass base_url or set {ENV_BASE_URL}."
         )
+    if parsed.query or parsed.fragment or "?" in url or "#" in url:
+        raise ClovaConfigurationError(
+            f"Invalid CLOVA Studio base URL {url!r}: remove the query string or fragment "
+            "(request paths are appended to base_url)."
+        )
+    if parsed.path.rstrip("/").lower().endswith("/v1/openai"):
+        raise ClovaConfigurationError(
+            f"base_url {url!r} ends in /v1/openai: remove /v1/openai: this package calls the "
+            "native API (for example https://clovastudio.stream.ntruss.com)."
+        )
     return url
 
 
-def transport_error(exc: httpx.RequestError, request_id: str) -> APIError:
-    """An httpx failure as the package's error (never raw httpx): a timeout, another
-    transport failure (both retried), or a body that cannot be decoded (its
-    ``Content-Encoding`` is broken: an unreadable reply, not retried)."""
-    if isinstance(exc, httpx.DecodingError):
-        return APIResponseError(
-            f"Unexpected CLOVA Studio reply: the body could not be decoded ({exc}). "
-            f"{UNEXPECTED_REPLY_HINT}",
-            request_id=request_id,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(
-            f"Request to CLOVA Studio timed out ({exc!r}). {TIMEOUT_HINT}", request_id=request_id
-        )
-    return APIConnectionError(
-        f"Connection to CLOVA Studio failed ({type(exc).__name__}: {exc}). {CONNECTION_HINT}",
-        request_id=request_id,
-    )
+def is_generation(path: str) -> bool:
+    """Whether ``path`` generates (and bills) an answer: a chat, not a token count or an
+    embedding. A late reply to such a request is not retried (:mod:`clova_core.retry`)."""
+    return "/chat-completions" in path
 
 
 def status_error(response: httpx.Response, content: bytes, request_id: str) -> APIStatusError:
@@ -148,6 +225,7 @@ def status_error(response: httpx.Response, content: bytes, request_id: str) -> A
         content,
         request_id=request_id,
         retry_after=parse_retry_after(response.headers, status_code=response.status_code),
+        path=response.request.url.path,
     )
 
 
@@ -164,10 +242,10 @@ def reply_result(response: httpx.Response, content: bytes, request_id: str) -> M
 
 
 def is_event_stream(response: httpx.Response) -> bool:
-    """A 2xx reply with ``Content-Type: text/event-stream`` (clova-api.md 2.4)."""
-    return response.is_success and EVENT_STREAM_MEDIA_TYPE in response.headers.get(
-        "content-type", ""
-    )
+    """A 2xx reply with ``Content-Type: text/event-stream`` (clova-api.md 2.4); media types
+    are case-insensitive (RFC 9110 8.3.1)."""
+    media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return response.is_success and media_type == EVENT_STREAM_MEDIA_TYPE
 
 
 def stream_reply_error(response: httpx.Response, content: bytes, request_id: str) -> APIError:
@@ -210,19 +288,24 @@ class BaseClient:
         retry_policy: RetryPolicy | None,
         rate_limiter: RateLimiter | None,
         owns_http_client: bool,
+        total_timeout: float | None = None,
     ) -> None:
-        key = _secret(api_key) or _secret(_nonempty_env(ENV_API_KEY))
-        if key is None or not key.get_secret_value().strip():
+        key = _secret(api_key, "API key")
+        if key is None or not key.get_secret_value():
+            key = _secret(_nonempty_env(ENV_API_KEY), f"API key in {ENV_API_KEY}")
+        if key is None or not key.get_secret_value():
             raise ClovaConfigurationError(
                 f"No CLOVA Studio API key: set {ENV_API_KEY} or pass api_key=..."
             )
-        gateway_key = _secret(apigw_api_key)
+        gateway_key = _secret(apigw_api_key, "apigw_api_key") or None
         if gateway_key is None and not key.get_secret_value().startswith(LEGACY_KEY_PREFIX_BEARER):
             # Legacy two-header auth only with an old-style key (clova-api.md 1.2); a stray
             # NCP_APIGW_API_KEY next to an nv- key is ignored (anchors.md pain point 4).
-            gateway_key = _secret(_nonempty_env(ENV_APIGW_API_KEY))
+            gateway_key = _secret(_nonempty_env(ENV_APIGW_API_KEY), ENV_APIGW_API_KEY)
         if max_retries < 0:
             raise ClovaConfigurationError(f"max_retries must be >= 0, got {max_retries}")
+        check_timeout(timeout)
+        check_timeout(total_timeout, "total_timeout")
         self.api_key: SecretStr = key
         self.apigw_api_key: SecretStr | None = gateway_key
         self._base_url = resolve_base_url(base_url)
@@ -239,6 +322,27 @@ class BaseClient:
         self.timeout: httpx.Timeout | None = (
             timeout if timeout is not None or not owns_http_client else default_timeout()
         )
+        self.total_timeout = total_timeout
+        """Seconds one attempt of a call that is not a stream may take in all, or None for
+        the read timeout (module docstring)."""
+
+    def attempt_deadline(self, http_client: httpx.Client | httpx.AsyncClient) -> float | None:
+        """Seconds one attempt of a non-streamed call may take: ``total_timeout``, else the
+        read timeout (this client's, or the caller's http_client's), else no limit."""
+        if self.total_timeout is not None:
+            return self.total_timeout
+        return (self.timeout or http_client.timeout).read
+
+    def report_attempt(self, *, status: int | None, retry_after: float | None) -> None:
+        """Tell the rate limiter how an attempt ended, if it listens
+        (:class:`~clova_core.quota.QuotaFeedback`)."""
+        if isinstance(self.rate_limiter, QuotaFeedback):
+            self.rate_limiter.record_reply(status=status, retry_after=retry_after)
+
+    def report_error(self, error: APIError) -> None:
+        """:meth:`report_attempt` for a failed attempt (``status`` None: no reply came)."""
+        retry_after = error.retry_after if isinstance(error, APIStatusError) else None
+        self.report_attempt(status=error.status_code, retry_after=retry_after)
 
     @property
     def base_url(self) -> str:
@@ -307,7 +411,7 @@ class BaseClient:
         return http_client.build_request(
             "POST",
             self._url(path),
-            json=dict(body),
+            content=encode_json_body(body),
             headers=self.headers(request_id=request_id, stream=stream),
             **extra,
         )
@@ -334,7 +438,11 @@ class BaseClient:
     def retry_delay(self, error: APIError, *, attempt: int, path: str) -> float | None:
         """Seconds to wait before the next try (logged), or None to raise ``error``."""
         delay = retry_delay(
-            error, attempt=attempt, max_retries=self.max_retries, policy=self.retry_policy
+            error,
+            attempt=attempt,
+            max_retries=self.max_retries,
+            policy=self.retry_policy,
+            idempotent=not is_generation(path),
         )
         if delay is not None:
             logger.info(

@@ -2,7 +2,7 @@
 
 A stream connects lazily, on the first ``next()``; the request was validated when it was
 created (``stream_chat``). Bytes are framed by httpx-sse and given meaning by
-:class:`~clova_core.streaming.StreamDecoder`; this module is only the I/O loop, written
+:class:`~clova_core.sse_events.StreamDecoder`; this module is only the I/O loop, written
 twice in parallel (clova-api.md 2.4, 3.8; design.md 2):
 
 * it yields :class:`~clova_core.types.TokenEvent` s as they arrive and finally one
@@ -15,7 +15,13 @@ twice in parallel (clova-api.md 2.4, 3.8; design.md 2):
   :class:`~clova_core.errors.StreamError` carrying the partial content;
 * a stream that ends before any event was sent is a connection failure (retried);
 * the response is closed on exhaustion, on error, on ``close()`` / ``aclose()``, on leaving
-  the ``with`` block and when the generator is finalised.
+  the ``with`` block and when the generator is finalised;
+* a read timeout before the first event is not retried (the server may be generating, and
+  billing, the answer): :class:`~clova_core.transport_errors.ResponseTimeoutError`;
+* the bytes are UTF-8 whatever the ``charset`` says, and one leading byte order mark is
+  dropped (the SSE spec's decoding rule); ``Content-Type`` is matched case-insensitively;
+* a rate limiter that listens (:class:`~clova_core.quota.QuotaFeedback`) is told once per
+  attempt how it ended: at the first event, or at the failure.
 """
 
 from __future__ import annotations
@@ -23,16 +29,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Generator
-from contextlib import aclosing
+from contextlib import aclosing, closing
 from types import TracebackType
 
 import httpx
 from httpx_sse import EventSource
 
+from clova_core.client_base import (
+    EVENT_STREAM_MEDIA_TYPE,
+    BaseClient,
+    is_event_stream,
+    stream_reply_error,
+    transport_error,
+)
 from clova_core.errors import APIConnectionError, APIError, APIResponseError
 from clova_core.request import WireRequest
-from clova_core.streaming import StreamDecoder
-from clova_core.transport import BaseClient, is_event_stream, stream_reply_error, transport_error
+from clova_core.sse_events import StreamDecoder
 from clova_core.types import ChatResult, ResultEvent, StreamEvent
 
 
@@ -54,6 +66,7 @@ class _StreamState:
         self.result: ChatResult | None = None
         """The final :class:`ChatResult` once the ``result`` event arrived."""
         self.decoder = self._new_decoder()
+        self._reported = False
 
     def _new_decoder(self) -> StreamDecoder:
         return StreamDecoder(
@@ -68,16 +81,19 @@ class _StreamState:
     def _failure(self, exc: httpx.RequestError | APIError, delivered: bool) -> APIError:
         """The error to retry on or raise. Once something was delivered, every failure is a
         :class:`StreamError` keeping the partial content (a lost connection, an unreadable
-        event); before that, the error of the reply as it is (retried when retryable)."""
+        event); before that, the error of the reply as it is (retried when retryable).
+        An httpx error is chained without its request or traceback (they hold the key)."""
         if isinstance(exc, httpx.RequestError):
+            error: APIError = transport_error(exc, self.request_id)
             if delivered:
-                error: APIError = self.decoder.cut(
-                    f"connection lost mid-stream ({type(exc).__name__})"
-                )
+                cause = error.__cause__
+                error = self.decoder.cut(f"connection lost mid-stream ({type(exc).__name__})")
+                error.__cause__ = cause
             else:
-                error = transport_error(exc, self.request_id)
-            error.__cause__ = exc
+                self._report(error)
             return error
+        if not delivered:
+            self._report(exc)
         if delivered and isinstance(exc, APIResponseError):
             error = self.decoder.cut(f"unreadable event mid-stream ({exc.message})")
             error.__cause__ = exc
@@ -98,6 +114,24 @@ class _StreamState:
             request_id=self.request_id,
         )
 
+    def _report(self, outcome: APIError | None) -> None:
+        """Tell the client's limiter how this attempt ended (once per attempt)."""
+        if self._reported:
+            return
+        self._reported = True
+        if outcome is None:
+            self._client.report_attempt(status=200, retry_after=None)
+        else:
+            self._client.report_error(outcome)
+
+    def _open(self, response: httpx.Response) -> EventSource:
+        """httpx-sse's reader over ``response``, decoding UTF-8 with its optional BOM."""
+        response.encoding = "utf-8-sig"
+        media_type = response.headers.get("content-type", "").partition(";")[0].strip()
+        if media_type != EVENT_STREAM_MEDIA_TYPE:  # e.g. Text/Event-Stream: same media type
+            response.headers["content-type"] = EVENT_STREAM_MEDIA_TYPE
+        return EventSource(response)
+
     def _retry_delay(self, error: APIError, attempt: int, delivered: bool) -> float | None:
         if delivered:
             return None
@@ -108,34 +142,20 @@ class _StreamState:
         return f"model={self._model!r}, request_id={self.request_id!r}"
 
     def iterate(self, http: httpx.Client) -> Generator[StreamEvent, None, None]:
-        """The sync I/O loop (module docstring)."""
+        """The sync I/O loop (module docstring). The request and response live only in
+        :meth:`_events`' frame, never in the traceback of the error raised here."""
         attempt, delivered = 0, False
         while True:
             self.decoder = self._new_decoder()
-            request = self._client.build_request(
-                http,
-                path=self._wire.path,
-                body=self._wire.body,
-                request_id=self.request_id,
-                stream=True,
-            )
             self._client.wait_for_quota(self._wire)
+            self._reported = False
             try:
-                response = http.send(request, stream=True)
-                try:
-                    if not is_event_stream(response):
-                        raise stream_reply_error(response, response.read(), self.request_id)
-                    for sse in EventSource(response).iter_sse():
-                        event = self.decoder.decode(sse.event, sse.data, sse.id or None)
-                        if event is not None:
-                            delivered = True
-                            yield self._seen(event)
-                        if self.decoder.finished:
-                            return
-                    self._ended_early(delivered)
-                    return
-                finally:
-                    response.close()
+                with closing(self._events(http)) as events:
+                    for event in events:
+                        delivered = True
+                        self._report(None)
+                        yield self._seen(event)
+                return
             except (httpx.RequestError, APIError) as exc:
                 error = self._failure(exc, delivered)
             delay = self._retry_delay(error, attempt, delivered)
@@ -144,36 +164,44 @@ class _StreamState:
             time.sleep(delay)
             attempt += 1
 
+    def _events(self, http: httpx.Client) -> Generator[StreamEvent, None, None]:
+        """One attempt's events, until the ``result`` or the end of the bytes."""
+        request = self._client.build_request(
+            http,
+            path=self._wire.path,
+            body=self._wire.body,
+            request_id=self.request_id,
+            stream=True,
+        )
+        response, yielded = http.send(request, stream=True), False
+        try:
+            if not is_event_stream(response):
+                raise stream_reply_error(response, response.read(), self.request_id)
+            for sse in self._open(response).iter_sse():
+                event = self.decoder.decode(sse.event, sse.data, sse.id or None)
+                if event is not None:
+                    yielded = True
+                    yield event
+                if self.decoder.finished:
+                    return
+            self._ended_early(yielded)
+        finally:
+            response.close()
+
     async def aiterate(self, http: httpx.AsyncClient) -> AsyncGenerator[StreamEvent, None]:
         """The async I/O loop, line for line the sync one."""
         attempt, delivered = 0, False
         while True:
             self.decoder = self._new_decoder()
-            request = self._client.build_request(
-                http,
-                path=self._wire.path,
-                body=self._wire.body,
-                request_id=self.request_id,
-                stream=True,
-            )
             await self._client.await_quota(self._wire)
+            self._reported = False
             try:
-                response = await http.send(request, stream=True)
-                try:
-                    if not is_event_stream(response):
-                        raise stream_reply_error(response, await response.aread(), self.request_id)
-                    async with aclosing(EventSource(response).aiter_sse()) as events:
-                        async for sse in events:
-                            event = self.decoder.decode(sse.event, sse.data, sse.id or None)
-                            if event is not None:
-                                delivered = True
-                                yield self._seen(event)
-                            if self.decoder.finished:
-                                return
-                    self._ended_early(delivered)
-                    return
-                finally:
-                    await response.aclose()
+                async with aclosing(self._aevents(http)) as events:
+                    async for event in events:
+                        delivered = True
+                        self._report(None)
+                        yield self._seen(event)
+                return
             except (httpx.RequestError, APIError) as exc:
                 error = self._failure(exc, delivered)
             delay = self._retry_delay(error, attempt, delivered)
@@ -181,6 +209,31 @@ class _StreamState:
                 raise error
             await asyncio.sleep(delay)
             attempt += 1
+
+    async def _aevents(self, http: httpx.AsyncClient) -> AsyncGenerator[StreamEvent, None]:
+        """One attempt's events; see :meth:`_events`."""
+        request = self._client.build_request(
+            http,
+            path=self._wire.path,
+            body=self._wire.body,
+            request_id=self.request_id,
+            stream=True,
+        )
+        response, yielded = await http.send(request, stream=True), False
+        try:
+            if not is_event_stream(response):
+                raise stream_reply_error(response, await response.aread(), self.request_id)
+            async with aclosing(self._open(response).aiter_sse()) as sse_events:
+                async for sse in sse_events:
+                    event = self.decoder.decode(sse.event, sse.data, sse.id or None)
+                    if event is not None:
+                        yielded = True
+                        yield event
+                    if self.decoder.finished:
+                        return
+            self._ended_early(yielded)
+        finally:
+            await response.aclose()
 
 
 class ChatStream:

@@ -14,7 +14,8 @@ framed event its CLOVA meaning (clova-api.md 2.4 and 3.8):
   carrying what was delivered so far.
 * ``signal``: ``{"data": "[DONE]"}`` (or a bare ``[DONE]``) ends the stream.
 
-Unknown event names are ignored so that new server events do not break clients. A stream
+Unknown event names, and events without data, are ignored so that new server events (and
+keep-alive comments) do not break clients. A stream
 that ends without a ``result`` event raises :class:`~clova_core.errors.StreamError`.
 """
 
@@ -62,9 +63,10 @@ class StreamDecoder:
         """The meaning of one event: a :class:`TokenEvent`, a :class:`ResultEvent` or ``None``.
 
         Raises :class:`StreamError` for an ``error`` event or a ``[DONE]`` before the result,
-        and :class:`APIResponseError` for malformed data.
+        and :class:`APIResponseError` for malformed data. An event without data is ignored:
+        the SSE spec does not dispatch an event whose data buffer is empty.
         """
-        if self.finished:
+        if self.finished or not data:
             return None
         if event == "token":
             return self._token(self._json(event, data), event_id)
