@@ -21,10 +21,13 @@ from typing import Any
 
 from clova_core.errors import APIResponseError, ClovaValidationError
 from clova_core.toolkit_types import Citation, RerankDocument
+from clova_core.types import Message
 
 __all__ = [
     "UnknownCitationError",
     "check_citations",
+    "citation_dicts",
+    "cite_plain_tool_outputs",
     "parse_citations",
     "search_result_content",
     "search_results_in",
@@ -163,3 +166,39 @@ def search_results_in(contents: Iterable[Any]) -> dict[str, RerankDocument]:
                 if isinstance(doc_id, (str, int)) and not isinstance(doc_id, bool):
                     found.setdefault(str(doc_id), RerankDocument(str(doc_id), item["doc"]))
     return found
+
+
+def cite_plain_tool_outputs(messages: Sequence[Message]) -> list[Message]:
+    """``messages`` with each tool message whose content is not ``search_result`` JSON sent
+    as one search result under its tool-call id [inference: RAG Reasoning cites only
+    ``search_result`` documents], so a plain-text retrieval tool's output can be cited too."""
+    out: list[Message] = []
+    for message in messages:
+        content = message.content
+        if (
+            message.role == "tool"
+            and isinstance(content, str)
+            and content.strip()
+            and '"search_result"' not in content
+        ):
+            wrapped = search_result_content([(message.tool_call_id or "tool", content)])
+            out.append(Message("tool", wrapped, tool_call_id=message.tool_call_id))
+        else:
+            out.append(message)
+    return out
+
+
+def citation_dicts(citations: Iterable[Citation]) -> list[dict[str, Any]]:
+    """Citations as JSON-ready dicts: ``id``, ``text``, ``start``, ``end``, ``doc`` (the cited
+    document's text, None when its id was not sent) and ``known``."""
+    return [
+        {
+            "id": c.id,
+            "text": c.text,
+            "start": c.start,
+            "end": c.end,
+            "doc": None if c.document is None else c.document.doc,
+            "known": c.known,
+        }
+        for c in citations
+    ]

@@ -35,11 +35,15 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import Field
 
-from clova_core.citations import check_citations, search_result_content
+from clova_core.citations import (
+    check_citations,
+    citation_dicts,
+    cite_plain_tool_outputs,
+    search_result_content,
+)
 from clova_core.connection import ConnectionSettings
 from clova_core.constants import ENV_API_KEY, ENV_APIGW_API_KEY
 from clova_core.toolkit_types import RagReasoningRequest, RagReasoningResult
-from clova_core.types import Message
 from langchain_clova.messages import MODEL_PROVIDER, response_metadata, to_clova_messages
 from langchain_clova.messages import usage_metadata as to_usage_metadata
 from langchain_clova.tools import (
@@ -51,41 +55,6 @@ from langchain_clova.tools import (
 )
 
 RAG_REASONING_MODEL = "rag-reasoning"
-
-
-def wrap_plain_tool_output(messages: Sequence[Message]) -> list[Message]:
-    """Tool messages whose content is not ``search_result`` JSON, sent as one search result
-    under the tool-call id, so the answer can cite them too."""
-    out: list[Message] = []
-    for message in messages:
-        content = message.content
-        plain = (
-            message.role == "tool"
-            and isinstance(content, str)
-            and bool(content.strip())
-            and '"search_result"' not in content
-        )
-        if plain and isinstance(content, str):
-            wrapped = search_result_content([(message.tool_call_id or "tool", content)])
-            out.append(Message("tool", wrapped, tool_call_id=message.tool_call_id))
-        else:
-            out.append(message)
-    return out
-
-
-def citation_dicts(result: RagReasoningResult) -> list[dict[str, Any]]:
-    """The answer's citations as plain dicts (JSON-serialisable)."""
-    return [
-        {
-            "id": c.id,
-            "text": c.text,
-            "start": c.start,
-            "end": c.end,
-            "doc": None if c.document is None else c.document.doc,
-            "known": c.known,
-        }
-        for c in result.citations
-    ]
 
 
 class ChatClovaXRAGReasoning(ConnectionSettings, BaseChatModel):
@@ -151,7 +120,7 @@ class ChatClovaXRAGReasoning(ConnectionSettings, BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> RagReasoningRequest:
         return RagReasoningRequest(
-            messages=wrap_plain_tool_output(to_clova_messages(messages)),
+            messages=cite_plain_tool_outputs(to_clova_messages(messages)),
             tools=to_clova_tools(kwargs.get("tools") or []),
             tool_choice=kwargs.get("tool_choice"),
             temperature=kwargs.get("temperature", self.temperature),
@@ -167,7 +136,7 @@ class ChatClovaXRAGReasoning(ConnectionSettings, BaseChatModel):
     def _result(self, result: RagReasoningResult) -> ChatResult:
         if self.strict_citations:
             check_citations(result.citations, request_id=result.request_id)
-        citations = citation_dicts(result)
+        citations = citation_dicts(result.citations)
         metadata = response_metadata(result.chat)
         metadata.update(
             model_name=RAG_REASONING_MODEL, citations=citations, raw_content=result.content
