@@ -268,7 +268,7 @@ def error_hint(
     message: str | None = None,
     path: str | None = None,
 ) -> str | None:
-    """What the caller can change, for a CLOVA code or HTTP status (clova-api.md 8.1).
+    """What the caller can change, for a CLOVA code or HTTP status.
 
     ``message`` (CLOVA's) tells the two kinds of 40003 apart; ``path`` (the request's URL
     path) gives embedding requests their own hints.
@@ -369,7 +369,7 @@ def error_from_response(
 
 
 def http_status_for_code(code: str | None) -> int | None:
-    """The HTTP status a common CLOVA code implies: its first three digits (clova-api.md 1.3)."""
+    """The HTTP status a common CLOVA code implies: its first three digits."""
     if code and len(code) == 5 and code.isdigit() and code[0] in "2345":
         return int(code[:3])
     return None

@@ -1,9 +1,10 @@
 """Image checks for HCX-005 image input, done locally before anything is sent.
 
-The documented rules (clova-api.md 3.3 and 9.4; server codes in 8.1): formats BMP, PNG,
-JPG/JPEG, WEBP (40060); file size in (0, 20 MB] (40061); longer side <= 2240 px, shorter side
->= 4 px, aspect ratio no more extreme than 5:1 (40063); one image per message (40000) and five
-per request (40003); the whole body <= 50 MB. The limits live in :mod:`clova_core.models`.
+The documented rules (https://api.ncloud-docs.com/docs/clovastudio-chatcompletionsv3):
+formats BMP, PNG, JPG/JPEG, WEBP (40060); file size in (0, 20 MB] (40061); longer side
+<= 2240 px, shorter side >= 4 px, aspect ratio no more extreme than 5:1 (40063); one image
+per message (40000) and five per request (40003); the whole body <= 50 MB. The limits live
+in :mod:`clova_core.models`.
 
 Base64 data is decoded, its format sniffed from magic bytes (never from a declared MIME type)
 and its width and height read from the header (PNG ``IHDR``, JPEG ``SOFn``, BMP info header,
@@ -37,7 +38,8 @@ from clova_core.models import (
 from clova_core.types import ImagePart
 
 SEND_BARE_BASE64 = True
-"""Send ``dataUri.data`` as bare base64 (prefix stripped); the spec's [GAP] of clova-api.md 3.3."""
+"""Send ``dataUri.data`` as bare base64 (prefix stripped): the documentation does not say
+whether a ``data:`` URI prefix is accepted there, and bare base64 is what it describes."""
 
 UNSUPPORTED_URL_EXTENSIONS = frozenset(
     {
@@ -224,7 +226,7 @@ def inspect_image(blob: bytes) -> ImageInfo:
 
 
 def check_dimensions(width: int, height: int) -> None:
-    """Long side <= 2240 px, short side >= 4 px, ratio <= 5:1 (clova-api.md 3.3)."""
+    """Long side <= 2240 px, short side >= 4 px, ratio <= 5:1."""
     long_side, short_side = max(width, height), min(width, height)
     if long_side > MAX_IMAGE_LONG_SIDE:
         raise ClovaValidationError(
@@ -262,7 +264,7 @@ def check_image_url(url: str) -> None:
 
 
 def image_to_wire(part: ImagePart) -> dict[str, Any]:
-    """Validate ``part`` and build its v3 content part (clova-api.md 3.3).
+    """Validate ``part`` and build its v3 content part.
 
     A ``data:`` URI given as ``url`` is treated as data (``dataUri``), since CLOVA's
     ``imageUrl`` must be downloadable.

@@ -1,14 +1,13 @@
 """JSON decoding of reply bodies and stream events: orjson when it is installed, else the
 standard library.
 
-An embedding reply is 1,024 floats (clova-api.md 5.1); ``orjson.loads`` reads it about four
-times faster than ``json.loads`` (35 against 140 us for 14 kB here), which otherwise takes
-over a tenth of the client's CPU per embedded text. orjson accepts less than the standard
-library: ``NaN`` / ``Infinity``, numbers out of float range, lone surrogate escapes, a
-byte-order mark, UTF-16 / UTF-32 bytes and nesting past 1,024 levels are refused, and such
-input is parsed again by ``json.loads``, so it is accepted, or refused with the same errors,
-exactly as before. The one difference
-left: integers beyond 64 bits come back as floats (no CLOVA field holds one).
+An embedding reply is 1,024 floats, which ``orjson.loads`` reads several times faster than
+``json.loads`` (BENCHMARKS.md has the measured share of the client's CPU). orjson accepts
+less than the standard library: ``NaN`` / ``Infinity``, numbers out of float range, lone
+surrogate escapes, a byte-order mark, UTF-16 / UTF-32 bytes and nesting past 1,024 levels are
+refused, and such input is parsed again by ``json.loads``, so it is accepted, or refused with
+the same errors, exactly as before. The one difference left: integers beyond 64 bits come back
+as floats (no CLOVA field holds one).
 
 orjson is a dependency on CPython (and comes with langchain-core through langsmith); without
 it (PyPy, or removed) everything goes through ``json.loads``.

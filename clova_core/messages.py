@@ -1,6 +1,6 @@
 """Messages -> CLOVA wire messages, for the v1 and v3 chat APIs.
 
-v1 (clova-api.md 2.2): ``{"role": "system"|"user"|"assistant", "content": <string>}`` only;
+v1: ``{"role": "system"|"user"|"assistant", "content": <string>}`` only;
 text-only part lists are joined with :data:`TEXT_PART_SEPARATOR`; images, ``tool`` messages
 and tool calls do not exist there.
 
@@ -91,13 +91,13 @@ def _tool_call_to_wire(call: ToolCall, index: int) -> dict[str, Any]:
         except (ValueError, RecursionError) as exc:
             raise ClovaValidationError(
                 f"messages[{index}].tool_calls[{call.name!r}].arguments is not valid JSON; "
-                "CLOVA needs the arguments as a JSON object (clova-api.md 3.6)."
+                "CLOVA needs the arguments as a JSON object."
             ) from exc
     if not isinstance(arguments, Mapping):
         raise ClovaValidationError(
             f"messages[{index}].tool_calls[{call.name!r}].arguments must be a JSON object "
             f"(a dict), got {type(arguments).__name__}; CLOVA sends and expects objects, not "
-            "strings (clova-api.md 3.6)."
+            "strings."
         )
     return {
         "id": call.id,
@@ -148,8 +148,8 @@ def _check_tools_allowed(message: Message, index: int, spec: ChatModelSpec, tune
     what = "a tool message" if message.role == "tool" else "assistant tool_calls"
     if tuned:
         raise UnsupportedFeatureError(
-            f"messages[{index}] is {what}, but tuned tasks do not support function calling "
-            "(clova-api.md 3.1). Call a base model instead."
+            f"messages[{index}] is {what}, but tuned tasks do not support function calling. "
+            "Call a base model instead."
         )
     if not spec.supports_tools:
         raise UnsupportedFeatureError(

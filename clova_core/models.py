@@ -1,8 +1,9 @@
 """The model registry: one table of API version, token limits and capabilities.
 
-Values come from ``clova-api.md`` section 4 (chat) and section 5 (embeddings); the
-rate limits are the documented test-key QPM / TPM of section 8.2. HCX-003 (8192 / 7600)
-and HCX-DASH-001 (4096 / 3500) are the limits named in the mission.
+Values come from CLOVA Studio's model and embedding documentation
+(https://guide.ncloud-docs.com/docs/en/clovastudio-model); the rate limits are the documented
+test-key QPM / TPM (https://guide.ncloud-docs.com/docs/clovastudio-ratelimiting). HCX-003
+(8192 / 7600) and HCX-DASH-001 (4096 / 3500) are the limits named in the mission.
 
 Unknown model names (new models, tuned ``taskId`` s) are not rejected: callers build a
 :class:`ChatModelSpec` with :func:`custom_chat_model` and pass it explicitly.
@@ -37,9 +38,9 @@ class ChatModelSpec:
     """The server's default effort when the request has no ``thinking`` (HCX-007: low)."""
     max_tokens_field: Literal["maxTokens", "maxCompletionTokens"] = "maxTokens"
     qpm: int | None = None
-    """Documented requests-per-minute limit for a test key (clova-api.md 8.2)."""
+    """Documented requests-per-minute limit for a test key."""
     tpm: int | None = None
-    """Documented tokens-per-minute limit for a test key (clova-api.md 8.2)."""
+    """Documented tokens-per-minute limit for a test key."""
     known: bool = True
     """False for specs built by :func:`custom_chat_model`."""
 
@@ -63,10 +64,10 @@ THINKING_DEFAULT_OUTPUT_TOKENS: dict[str, int] = {
     "medium": 10_240,
     "high": 20_480,
 }
-"""HCX-007's default ``maxCompletionTokens`` per effort when none is sent (clova-api.md 3.5)."""
+"""HCX-007's default ``maxCompletionTokens`` per effort when none is sent."""
 
 MIN_TOOL_OUTPUT_TOKENS = 1024
-"""Function calling needs ``maxTokens`` (or ``maxCompletionTokens``) >= 1024 (clova-api.md 3.6)."""
+"""Function calling needs ``maxTokens`` (or ``maxCompletionTokens``) >= 1024."""
 
 MAX_IMAGES_PER_REQUEST = 5
 MAX_IMAGES_PER_MESSAGE = 1

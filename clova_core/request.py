@@ -4,7 +4,7 @@ This is the only place on the request side where wire field names appear. Everyt
 pure and network-free; every problem is a typed
 :class:`~clova_core.errors.ClovaValidationError` raised *before* anything is sent.
 
-Version routing by ``spec.api_version`` (clova-api.md 2.1, 3.1)::
+Version routing by ``spec.api_version``::
 
     v1  /v1/chat-completions/{model}      tuned: /v2/tasks/{taskId}/chat-completions
     v3  /v3/chat-completions/{model}      tuned: /v3/tasks/{taskId}/chat-completions
@@ -84,7 +84,7 @@ __all__ = [
 ]
 
 EMBEDDING_TOKENIZE_MAX_CHARS = 10_000
-"""The embedding token calculator takes 1..10,000 characters (clova-api.md 6.3)."""
+"""The embedding token calculator takes 1..10,000 characters."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class WireRequest:
     api_version: int
     quota_tokens: int | None = None
     """What the request counts against a QPM / TPM quota: input (estimated or exact) plus the
-    requested output cap (clova-api.md 8.2). ``None``: not a quota-limited call (token
+    requested output cap. ``None``: not a quota-limited call (token
     calculators), so a :class:`~clova_core.ratelimit.RateLimiter` lets it through."""
     quota_text: str | None = None
     """An embedding's text, estimated into its quota only when :meth:`quota` is asked (by a
@@ -313,7 +313,7 @@ def _merge_extra_body(body: dict[str, Any], extra: Mapping[str, Any] | None) -> 
 
 
 def prepare_chat_tokenize(request: ChatRequest, spec: ChatModelSpec) -> WireRequest:
-    """The chat token-calculator request for ``request`` (clova-api.md 6.1-6.2).
+    """The chat token-calculator request for ``request``.
 
     v1: ``{"messages": [{role, content}]}``; v3: v3-shaped messages plus ``tools``,
     ``toolChoice`` and ``responseFormat`` when present. Always the base model's path

@@ -1,7 +1,7 @@
 """Local token estimates: no tokenizer download, deterministic, fast.
 
 CLOVA's tokenizer is not public; the exact count comes only from the token-calculator
-endpoints (clova-api.md 6.1-6.2), which the client calls on request. This module gives two
+endpoints, which the client calls on request. This module gives two
 local numbers instead, and they are deliberately biased in opposite directions:
 
 ``estimate_tokens`` (errs HIGH, used to trim chat histories and to size default outputs)
@@ -28,10 +28,11 @@ local numbers instead, and they are deliberately biased in opposite directions:
     ``(total + n) // 2``, which is never below the sum of the per-run ceilings.
 
 ``estimate_message_tokens`` adds, per message, :data:`MESSAGE_OVERHEAD_TOKENS` (role markers
-and the end-of-turn token, which CLOVA counts: clova-api.md 2.3; the calculator examples of
-6.1-6.2 show 10-16 tokens for 2-5 word messages, so the overhead is set at 12), each tool
+and the end-of-turn token, which CLOVA counts; the documented token-calculator examples
+show 10-16 tokens for 2-5 word messages, so the overhead is set at 12), each tool
 call's name and JSON arguments plus :data:`TOOL_CALL_OVERHEAD_TOKENS`, the tool-call id of a
-tool result, and :data:`IMAGE_TOKENS` per image (the 6.2 example counted 1,478 for one image).
+tool result, and :data:`IMAGE_TOKENS` per image (a documented example counted 1,478 for one
+image).
 
 ``lower_bound_tokens`` (errs LOW, used only to reject requests that are *certainly* too long)
     ``floor(n / 8)`` where ``n`` is the number of non-whitespace characters after every run of
@@ -61,7 +62,7 @@ MESSAGE_OVERHEAD_TOKENS = 12
 TOOL_CALL_OVERHEAD_TOKENS = 8
 """Estimated tokens per tool call beyond its name and arguments (type, id, brackets)."""
 IMAGE_TOKENS = 1500
-"""Estimated tokens per image part (the clova-api.md 6.2 example counted 1,478)."""
+"""Estimated tokens per image part (the documented v3 token-calculator example counted 1,478)."""
 LOWER_BOUND_CHARS_PER_TOKEN = 8
 """Non-whitespace characters per token assumed by the lower bound (see module docstring)."""
 LOWER_BOUND_MESSAGE_TOKENS = 1

@@ -1,6 +1,6 @@
 """Version-neutral request and result types: what callers of the core speak.
 
-The wire layer (``clova_core.request`` / ``clova_core.response`` / ``clova_core.streaming``)
+The wire layer (``clova_core.request`` / ``clova_core.response`` / ``clova_core.sse_events``)
 translates these to and from CLOVA's v1 or v3 camelCase JSON by model; nothing else in the
 package sees wire field names. All types are frozen dataclasses: cheap to build, hashable
 where their fields are, and free of framework imports.
@@ -17,7 +17,7 @@ from clova_core.models import ThinkingEffort
 Role = Literal["system", "user", "assistant", "tool"]
 FinishReason = Literal["stop", "length", "tool_calls"]
 """Normalised finish reason. v1 ``stop_before`` -> ``stop``; ``length`` / ``end_token`` ->
-``length`` (clova-api.md 2.3, compared case-insensitively); v3 values pass through. A value
+``length`` (compared case-insensitively); v3 values pass through. A value
 the spec does not list is kept lower-cased as it came."""
 
 
@@ -53,7 +53,7 @@ class Message:
     """One chat message. ``content`` is a string or a list of parts (text and images).
 
     ``tool_calls`` only on assistant messages, ``tool_call_id`` only (and always) on tool
-    messages. Reasoning is never part of a request message (clova-api.md 3.5).
+    messages. Reasoning is never part of a request message.
     """
 
     role: Role
@@ -106,7 +106,7 @@ class ChatRequest:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token usage. ``completion_tokens`` includes ``thinking_tokens`` (clova-api.md 3.4)."""
+    """Token usage. ``completion_tokens`` includes ``thinking_tokens``."""
 
     prompt_tokens: int
     completion_tokens: int
@@ -116,7 +116,7 @@ class Usage:
 
 @dataclass(frozen=True, slots=True)
 class AiFilterScore:
-    """One AI-filter verdict (clova-api.md 9.1). ``score`` is CLOVA's string ("-1".."2")."""
+    """One AI-filter verdict. ``score`` is CLOVA's string ("-1".."2")."""
 
     group_name: str
     name: str
@@ -136,7 +136,7 @@ class ChatResult:
     seed: int | None = None
     ai_filter: Sequence[AiFilterScore] | None = None
     created_ms: int | None = None
-    """``created`` normalised to milliseconds (values < 10**11 are seconds; clova-api.md 3.4)."""
+    """``created`` normalised to milliseconds (values < 10**11 are seconds)."""
     model: str
     api_version: int
     request_id: str
@@ -179,7 +179,7 @@ StreamEvent = TokenEvent | ResultEvent
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmbeddingResult:
-    """One embedding vector (CLOVA embeds one text per request, clova-api.md 5)."""
+    """One embedding vector (CLOVA embeds one text per request)."""
 
     embedding: Sequence[float]
     input_tokens: int

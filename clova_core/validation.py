@@ -1,6 +1,7 @@
 """Range checks for sampling parameters, per API version, and path-segment checks.
 
-Ranges (clova-api.md 2.2 for v1, 3.2 for v3):
+Ranges (https://api.ncloud-docs.com/docs/clovastudio-chatcompletions for v1,
+https://api.ncloud-docs.com/docs/clovastudio-chatcompletionsv3 for v3):
 
 =====================  =====================  =====================
 caller field           v1 wire / range        v3 wire / range
@@ -98,7 +99,7 @@ def check_stop(value: object) -> list[str]:
 
 
 def check_seed(value: object, spec: ChatModelSpec) -> int:
-    """0 (random) or 1 .. 4294967295 (fixed), clova-api.md 9.2."""
+    """0 (random) or 1 .. 4294967295 (fixed)."""
     return _integer("seed", value, 0, MAX_SEED, spec.name)
 
 
@@ -106,7 +107,7 @@ def sampling_fields(request: ChatRequest, spec: ChatModelSpec) -> dict[str, Any]
     """The checked sampling fields of ``request`` under their wire names for ``spec``.
 
     ``stop`` is left out when empty, so that an empty list does not count as "stop present"
-    for HCX-007's thinking rules (clova-api.md 3.5).
+    for HCX-007's thinking rules.
     """
     v1 = spec.api_version == 1
     body: dict[str, Any] = {}
