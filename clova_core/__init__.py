@@ -14,6 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from clova_core.citations import UnknownCitationError, search_result_content
 from clova_core.errors import (
     APIConnectionError,
     APIError,
@@ -47,6 +48,16 @@ from clova_core.models import (
 )
 from clova_core.ratelimit import RateLimiter
 from clova_core.retry import RetryPolicy
+from clova_core.toolkit_types import (
+    Citation,
+    RagReasoningRequest,
+    RagReasoningResult,
+    RerankDocument,
+    RerankResult,
+    Segment,
+    SegmentationResult,
+    SummaryResult,
+)
 from clova_core.types import (
     ChatRequest,
     ChatResult,
@@ -92,6 +103,7 @@ __all__ = [
     "ChatResult",
     "ChatStream",
     "ChatTokenCount",
+    "Citation",
     "ClovaClient",
     "ClovaConfigurationError",
     "ClovaError",
@@ -105,24 +117,33 @@ __all__ = [
     "Message",
     "NotFoundError",
     "PermissionDeniedError",
+    "RagReasoningRequest",
+    "RagReasoningResult",
     "RateLimitError",
     "RateLimiter",
     "RequestTimeoutError",
+    "RerankDocument",
+    "RerankResult",
     "ResultEvent",
     "RetryPolicy",
+    "Segment",
+    "SegmentationResult",
     "StreamError",
     "StreamEvent",
+    "SummaryResult",
     "TextPart",
     "TokenEvent",
     "Tool",
     "ToolCall",
     "ToolCallChunk",
+    "UnknownCitationError",
     "UnknownModelError",
     "UnsupportedFeatureError",
     "Usage",
     "custom_chat_model",
     "get_chat_model",
     "get_embedding_model",
+    "search_result_content",
 ]
 
 
