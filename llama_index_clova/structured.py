@@ -1,6 +1,6 @@
 """Structured output: how :class:`~llama_index_clova.ClovaX` turns a prompt into a Pydantic object.
 
-Strategy per model (clova-api.md 3.6, 3.7, 4):
+Strategy per model:
 
 * a model with native structured outputs (HCX-007): the Pydantic JSON Schema goes in the
   request's ``response_format`` (the core normalises it for CLOVA's schema subset); the
@@ -50,7 +50,7 @@ class Strategy(str, Enum):
 def choose_strategy(spec: ChatModelSpec, mode: PydanticProgramMode, *, tuned: bool) -> Strategy:
     """The strategy for ``spec``, or an :class:`UnsupportedFeatureError` when there is none.
 
-    Tuned tasks have neither function calling nor structured outputs (clova-api.md 3.1).
+    Tuned tasks have neither function calling nor structured outputs.
     """
     if mode != PydanticProgramMode.DEFAULT:
         return Strategy.INHERITED

@@ -1,7 +1,7 @@
 """Tool calling glue: LlamaIndex tools <-> core :class:`~clova_core.types.Tool`, tool choice,
 and reading tool calls back out of a ``ChatResponse``.
 
-CLOVA function calling (clova-api.md 3.6): tools are ``{name, description, parameters}``,
+CLOVA function calling: tools are ``{name, description, parameters}``,
 ``toolChoice`` is ``auto`` / ``none`` / one named function; there is no parallel-calls
 switch, so ``allow_parallel_tool_calls=False`` is enforced on the response instead.
 """
@@ -45,7 +45,7 @@ def resolve_tool_choice(
     ``tool_choice`` may be ``"auto"``, ``"none"``, ``"required"``, a tool name, or the
     OpenAI-style ``{"type": "function", "function": {"name": ...}}`` some callers pass.
     ``tool_required`` without an explicit choice asks for ``"required"``; the core decides
-    how (and whether) the model can express it (clova-api.md 3.6).
+    how (and whether) the model can express it.
     """
     if not has_tools:
         return None
