@@ -9,13 +9,20 @@ Rules (clova-api.md 3.5-3.7, 4; defaults documented in :mod:`clova_core.request`
   one of them is present and the caller gave no effort, ``{"effort": "none"}`` is sent (the
   server default is ``low``, which would be rejected); an explicit low/medium/high together
   with them is a :class:`~clova_core.errors.ClovaValidationError`.
+  An explicit effort is the caller's choice and is never silently replaced, in either
+  framework: the error says to drop the effort or the conflicting feature.
 * Tools need ``spec.supports_tools`` (no tuned tasks, no v1), cannot be mixed with images
   (3.6), and need max tokens >= :data:`~clova_core.models.MIN_TOOL_OUTPUT_TOKENS`.
 * ``tool_choice``: ``"auto"`` / ``"none"`` pass through; a tool name becomes
   ``{"type": "function", "function": {"name": ...}}``; ``"required"`` forces the only tool
-  when there is exactly one (CLOVA cannot express "any of several").
-* Structured output needs ``spec.supports_structured_output`` and no tools; the schema goes
-  through :func:`clova_core.schema.normalize_schema`.
+  when there is exactly one. CLOVA cannot express "any of several": over several tools
+  ``"required"`` is a contract :mod:`clova_core.turns` enforces over one or two requests
+  (:func:`requires_any_tool`); a single request refuses it.
+* Structured output: :func:`structured_output_method` picks native ``responseFormat``
+  (``"json_schema"``) where the model has it, else one forced function carrying the schema
+  (``"function_calling"``). One request cannot hold both tools and ``responseFormat``;
+  :mod:`clova_core.turns` runs the tool turns first and produces the answer after them.
+  The schema goes through :func:`clova_core.schema.normalize_schema`.
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ class ThinkingPlan:
 
 
 Capability = Literal["tools", "images", "thinking", "structured_output"]
+StructuredOutputMethod = Literal["json_schema", "function_calling"]
+"""How a model produces an answer in a schema: native ``responseFormat`` or a forced function."""
 
 
 def _unsupported(
@@ -147,6 +156,53 @@ def tools_to_wire(
     return wire
 
 
+def structured_output_method(
+    spec: ChatModelSpec, *, tuned: bool = False, requested: str | None = None
+) -> StructuredOutputMethod:
+    """How ``spec`` produces an answer in a schema; a typed error when it cannot.
+
+    The default is ``"json_schema"`` (native ``responseFormat``) where the model has native
+    structured outputs (HCX-007) and ``"function_calling"`` (one forced function whose
+    arguments are the answer) on the other models with tools. ``requested`` (``"json_schema"``,
+    ``"json_mode"`` or ``"function_calling"``) is honoured when the model can serve it;
+    ``"json_mode"`` is served by ``responseFormat`` with the given schema (CLOVA has no
+    schema-less JSON mode).
+    """
+    native = spec.supports_structured_output and not tuned
+    calls = spec.supports_tools and not tuned
+    if not native and not calls:
+        raise UnsupportedFeatureError(
+            f"{spec.name}{' (tuned task)' if tuned else ''} supports neither structured "
+            "outputs nor function calling, so it cannot answer in a schema. Use a model "
+            f"with function calling ({models_supporting('tools')}) or native structured "
+            f"outputs ({models_supporting('structured_output')})."
+        )
+    if requested is None:
+        return "json_schema" if native else "function_calling"
+    if requested == "function_calling":
+        if not calls:
+            raise _unsupported("function calling (tools)", spec, tuned, "tools")
+        return "function_calling"
+    if requested in ("json_schema", "json_mode"):
+        if not native:
+            raise UnsupportedFeatureError(
+                f"method={requested!r} needs native structured outputs, which only "
+                f"{models_supporting('structured_output')} have; use "
+                f"method='function_calling' on {spec.name}."
+            )
+        return "json_schema"
+    raise ClovaValidationError(
+        f"Unknown structured output method {requested!r}; "
+        "use 'json_schema', 'function_calling' or 'json_mode'."
+    )
+
+
+def requires_any_tool(request: ChatRequest) -> bool:
+    """Whether ``request`` asks for "a call of any one of several tools", which CLOVA's
+    ``toolChoice`` cannot express in one request (3.6)."""
+    return request.tool_choice == "required" and len(request.tools) > 1
+
+
 def tool_choice_to_wire(request: ChatRequest) -> str | dict[str, Any] | None:
     """``toolChoice`` for the wire, or None when not given (3.6)."""
     choice: object = request.tool_choice
@@ -165,9 +221,10 @@ def tool_choice_to_wire(request: ChatRequest) -> str | dict[str, Any] | None:
     if choice == "required":
         if len(names) != 1:
             raise ClovaValidationError(
-                f"tool_choice='required' with {len(names)} tools cannot be expressed on CLOVA, "
-                "which can only force one named tool or leave the choice to the model. Pass "
-                "tool_choice=<tool name> to force one tool, or 'auto'."
+                f"tool_choice='required' with {len(names)} tools cannot be sent as one CLOVA "
+                "request, which can only force one named tool or leave the choice to the "
+                "model. Send it with clova_core.turns.chat_turn (which enforces it over one "
+                "or two requests), pass tool_choice=<tool name> to force one tool, or 'auto'."
             )
         choice = names[0]
     if not isinstance(choice, str) or choice not in names:

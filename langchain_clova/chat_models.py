@@ -29,9 +29,16 @@ from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort,
 from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
 from clova_core.retry import RetryPolicy
+from clova_core.turns import achat_turn, chat_turn, needs_several_requests
 from clova_core.types import ChatRequest
 from langchain_clova import structured_output
-from langchain_clova.messages import MODEL_PROVIDER, StreamAssembler, chat_result, to_clova_messages
+from langchain_clova.messages import (
+    MODEL_PROVIDER,
+    StreamAssembler,
+    chat_result,
+    to_clova_messages,
+    whole_chunk,
+)
 from langchain_clova.payload import SAMPLING_FIELDS, build_chat_request, thinking_effort
 from langchain_clova.profiles import profile_from_spec
 from langchain_clova.tools import (
@@ -39,6 +46,7 @@ from langchain_clova.tools import (
     ToolLike,
     format_tools,
     normalize_tool_choice,
+    refuse_answer_tools,
     require_tool_support,
     to_clova_tools,
 )
@@ -226,7 +234,8 @@ class ChatClovaX(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, spec = self._chat_request(messages, stop, kwargs)
-        result = self._core().sync.chat(
+        result = chat_turn(
+            self._core().sync,
             request,
             spec=spec,
             request_id=kwargs.get("request_id"),
@@ -242,15 +251,12 @@ class ChatClovaX(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request, spec = self._chat_request(messages, stop, kwargs)
-        result = (
-            await self._core()
-            .for_running_loop()
-            .chat(
-                request,
-                spec=spec,
-                request_id=kwargs.get("request_id"),
-                exact_token_check=self.exact_token_count,
-            )
+        result = await achat_turn(
+            self._core().for_running_loop(),
+            request,
+            spec=spec,
+            request_id=kwargs.get("request_id"),
+            exact_token_check=self.exact_token_count,
         )
         return chat_result(result)
 
@@ -263,6 +269,17 @@ class ChatClovaX(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         # LangChain's ``stream`` reports each yielded chunk to the callbacks itself.
         request, spec = self._chat_request(messages, stop, kwargs)
+        if needs_several_requests(request, spec):
+            # A reply that may be replaced (clova_core.turns) is delivered whole.
+            result = chat_turn(
+                self._core().sync,
+                request,
+                spec=spec,
+                request_id=kwargs.get("request_id"),
+                exact_token_check=self.exact_token_count,
+            )
+            yield ChatGenerationChunk(message=whole_chunk(result))
+            return
         assembler = StreamAssembler()
         with self._core().sync.stream_chat(
             request,
@@ -283,6 +300,16 @@ class ChatClovaX(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         request, spec = self._chat_request(messages, stop, kwargs)
+        if needs_several_requests(request, spec):
+            result = await achat_turn(
+                self._core().for_running_loop(),
+                request,
+                spec=spec,
+                request_id=kwargs.get("request_id"),
+                exact_token_check=self.exact_token_count,
+            )
+            yield ChatGenerationChunk(message=whole_chunk(result))
+            return
         assembler = StreamAssembler()
         stream = (
             await self._core()
@@ -350,16 +377,21 @@ class ChatClovaX(BaseChatModel):
         """Bind tools (v3 models only; a v1 model raises ``UnsupportedFeatureError`` here).
 
         ``tool_choice``: ``"auto"``, ``"none"``, a tool name, or ``"any"`` / ``"required"``
-        / ``True`` with a single tool (CLOVA can force one named function, not "any of
-        several"; clova-api.md 3.6). ``strict`` is accepted for API compatibility: CLOVA
-        has no strict mode, so it changes nothing. CLOVA always allows parallel calls, so
-        ``parallel_tool_calls=False`` is refused.
+        / ``True``. CLOVA can force one named function but not "any of several": over
+        several tools the reply is still always a tool call (the request asks for one, and
+        a text reply is asked again once; a second text reply raises
+        ``clova_core.turns.ToolCallRequiredError``). ``response_format`` (as LangChain's
+        agent ``ProviderStrategy`` binds it) runs the tool turns without the schema and
+        produces the final answer in the schema with one more request. ``strict`` is
+        accepted for API compatibility: CLOVA has no strict mode, so it changes nothing.
+        CLOVA always allows parallel calls, so ``parallel_tool_calls=False`` is refused.
         """
         require_tool_support(self._spec(kwargs.get("model")))
         if parallel_tool_calls is False:
             raise UnsupportedFeatureError(
                 "CLOVA Studio cannot turn off parallel tool calls (clova-api.md 3.6)."
             )
+        refuse_answer_tools(tools, tool_choice)
         formatted = format_tools(tools)
         choice = normalize_tool_choice(
             tool_choice, [tool["function"]["name"] for tool in formatted]

@@ -70,7 +70,7 @@ _CHAT_MESSAGE_ROLES: dict[str, Role] = {
 def to_clova_messages(messages: Sequence[BaseMessage]) -> list[Message]:
     """Convert a LangChain conversation to core messages.
 
-    CLOVA takes one system message per request (clova-api.md 3.2), so every
+    CLOVA takes one system message per request, so every
     ``SystemMessage`` is merged, in order, into a single leading one (the profile says
     ``mid_conversation_system_messages=False``). Reasoning content is dropped.
     """
@@ -139,8 +139,8 @@ def _text_only(content: str | list[str | dict[str, Any]], role: str) -> str:
         part = _content_part(item, role)
         if isinstance(part, ImagePart):
             raise UnsupportedFeatureError(
-                f"CLOVA Studio accepts images only in user messages, not in {role} messages "
-                "(clova-api.md 3.3)."
+                f"CLOVA Studio accepts images only in user messages, not in {role} messages: "
+                "move the image into a user message."
             )
         if part is not None:
             texts.append(part.text)
@@ -325,6 +325,11 @@ class StreamAssembler:
             response_metadata=response_metadata(result),
             chunk_position="last",
         )
+
+
+def whole_chunk(result: ChatResult) -> AIMessageChunk:
+    """A complete answer as the one (last) chunk of a stream."""
+    return StreamAssembler().chunk(ResultEvent(result=result)) or AIMessageChunk(content="")
 
 
 def _undelivered(full: str, delivered: Sequence[str]) -> str:

@@ -1,13 +1,15 @@
 """LangChain ``ModelProfile`` built from the core's model registry.
 
-The registry (``clova_core.models``, values from clova-api.md section 4) is the one source
-of limits and capabilities; this module only renames its fields to LangChain's.
+The registry (``clova_core.models``, values from CLOVA Studio's model documentation) is the
+one source of limits and capabilities; this module only renames its fields to LangChain's.
 """
 
 from __future__ import annotations
 
 from langchain_core.language_models import ModelProfile
 
+from clova_core.errors import UnsupportedFeatureError
+from clova_core.features import structured_output_method
 from clova_core.models import THINKING_EFFORTS, ChatModelSpec
 
 
@@ -16,9 +18,14 @@ def profile_from_spec(spec: ChatModelSpec) -> ModelProfile:
 
     ``max_input_tokens`` is the documented input limit (7,600 for HCX-003), not the context
     window, so ``trim_messages`` and summarisation middleware size prompts correctly.
-    Only HCX-005 takes images, as base64 or URL (clova-api.md 3.3); no model accepts audio,
-    video or PDF. CLOVA keeps one system message per request (clova-api.md 3.2), so
+    Only HCX-005 takes images, as base64 or URL; no model accepts audio,
+    video or PDF. CLOVA keeps one system message per request, so
     ``ChatClovaX`` moves later system messages into the leading one.
+
+    ``structured_output`` is true on every model that can answer in a schema (natively on
+    HCX-007, through a forced function elsewhere), also together with tools, so LangChain's
+    ``create_agent`` binds the schema as ``response_format`` (its provider strategy) and the
+    core produces the answer after the tool turns.
     """
     profile = ModelProfile(
         max_input_tokens=spec.max_input_tokens,
@@ -39,7 +46,7 @@ def profile_from_spec(spec: ChatModelSpec) -> ModelProfile:
         tool_calling=spec.supports_tools,
         tool_choice=spec.supports_tools,
         tool_call_streaming=spec.supports_tools,
-        structured_output=spec.supports_structured_output,
+        structured_output=_answers_in_schema(spec),
         mid_conversation_system_messages=False,
         temperature=True,
     )
@@ -48,3 +55,11 @@ def profile_from_spec(spec: ChatModelSpec) -> ModelProfile:
         if spec.default_thinking is not None:
             profile["reasoning_effort_default"] = spec.default_thinking
     return profile
+
+
+def _answers_in_schema(spec: ChatModelSpec) -> bool:
+    try:
+        structured_output_method(spec)
+    except UnsupportedFeatureError:
+        return False
+    return True

@@ -1,6 +1,6 @@
 """``with_structured_output`` for ``ChatClovaX``: method choice, schemas and parsers.
 
-CLOVA has two ways to get structured output (clova-api.md 3.6, 3.7):
+CLOVA has two ways to get structured output:
 
 * ``"json_schema"``: native structured outputs (``responseFormat``), HCX-007 only; the
   answer arrives as JSON text in ``content``. The core sends ``thinking: none`` with it.
@@ -32,7 +32,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
 from clova_core.errors import ClovaValidationError, UnsupportedFeatureError
-from clova_core.models import ChatModelSpec, models_supporting
+from clova_core.features import structured_output_method
+from clova_core.models import ChatModelSpec
 from langchain_clova.tools import inline_refs
 
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
@@ -42,39 +43,12 @@ SchemaLike = Mapping[str, Any] | type
 def resolve_method(
     method: StructuredOutputMethod | None, spec: ChatModelSpec
 ) -> Literal["function_calling", "json_schema"]:
-    """The method to use on ``spec``; a typed error for a combination it cannot serve.
+    """The method to use on ``spec``; the core decides (a typed error when it cannot serve it).
 
     The default is ``"json_schema"`` where native structured outputs exist (HCX-007) and
     ``"function_calling"`` on the other v3 models.
     """
-    native = spec.supports_structured_output
-    if not native and not spec.supports_tools:
-        raise UnsupportedFeatureError(
-            f"{spec.name} supports neither structured outputs nor function calling "
-            "(clova-api.md 3.6, 3.7). Structured output works on "
-            f"{models_supporting('tools')} (function calling) and natively on "
-            f"{models_supporting('structured_output')}."
-        )
-    if method is None:
-        return "json_schema" if native else "function_calling"
-    if method == "function_calling":
-        if not spec.supports_tools:
-            raise UnsupportedFeatureError(
-                f"{spec.name} does not support function calling; use method='json_schema'."
-            )
-        return "function_calling"
-    if method in ("json_schema", "json_mode"):
-        if not native:
-            raise UnsupportedFeatureError(
-                f"method={method!r} needs native structured outputs, which only "
-                f"{models_supporting('structured_output')} have (clova-api.md 3.7); "
-                f"use method='function_calling' on {spec.name}."
-            )
-        return "json_schema"
-    raise ClovaValidationError(
-        f"Unknown structured output method {method!r}; "
-        "use 'json_schema', 'function_calling' or 'json_mode'."
-    )
+    return structured_output_method(spec, requested=method)
 
 
 def is_pydantic_schema(schema: SchemaLike) -> bool:
@@ -83,7 +57,7 @@ def is_pydantic_schema(schema: SchemaLike) -> bool:
 
 
 def json_schema_of(schema: SchemaLike) -> dict[str, Any]:
-    """The JSON Schema object sent as ``responseFormat.schema`` (clova-api.md 3.7).
+    """The JSON Schema object sent as ``responseFormat.schema``.
 
     LangChain's conversion inlines ``$ref`` s and drops titles, which keeps the schema
     within the documented subset for ordinary Pydantic / TypedDict / JSON-schema inputs.
@@ -119,7 +93,7 @@ def normalize_response_format(value: Any) -> Mapping[str, Any] | None:
         return inline_refs(value["schema"])
     if value.get("type") == "json_object":
         raise UnsupportedFeatureError(
-            "CLOVA Studio has no schema-less JSON mode; pass a JSON schema (clova-api.md 3.7)."
+            "CLOVA Studio has no schema-less JSON mode; pass a JSON schema."
         )
     return inline_refs(value)
 

@@ -3,7 +3,7 @@
 LangChain tools (``BaseTool``, functions, Pydantic / TypedDict classes, OpenAI-format dicts)
 are normalised with ``convert_to_openai_tool`` at bind time, so tracing shows the usual
 OpenAI-style tool list, and turned into core :class:`~clova_core.types.Tool` s per request.
-CLOVA function calling is documented in clova-api.md 3.6.
+CLOVA function calling is documented at https://api.ncloud-docs.com/docs/clovastudio-chatcompletionsv3-fc.
 """
 
 from __future__ import annotations
@@ -31,9 +31,32 @@ def require_tool_support(spec: ChatModelSpec) -> None:
     """Raise the core's typed error when ``spec`` has no function calling (v1 models)."""
     if not spec.supports_tools:
         raise UnsupportedFeatureError(
-            f"{spec.name} does not support tool calling (function calling is a v3 feature, "
-            f"clova-api.md 3.6). Models with tools: {models_supporting('tools')}."
+            f"{spec.name} does not support tool calling (function calling is a v3 "
+            f"feature). Models with tools: {models_supporting('tools')}."
         )
+
+
+def refuse_answer_tools(tools: Sequence[ToolLike], tool_choice: ToolChoiceLike) -> None:
+    """Refuse "call any of these" when one of them only carries an answer schema.
+
+    LangChain's agent ``ToolStrategy`` binds the answer schema as a tool that cannot run
+    (no function) and forces "any" tool. CLOVA cannot force one of several tools, and a model
+    that keeps calling the working tools would loop until the recursion limit, so this is a
+    typed error pointing at the default strategy, which CLOVA serves.
+    """
+    if not (tool_choice is True or tool_choice in ("any", "required")) or len(tools) < 2:
+        return
+    from langchain_core.tools import StructuredTool
+
+    for tool in tools:
+        if isinstance(tool, StructuredTool) and tool.func is None and tool.coroutine is None:
+            raise UnsupportedFeatureError(
+                f"The tool {tool.name!r} only carries an answer schema and is bound with "
+                f"tool_choice={tool_choice!r} next to other tools, as LangChain's "
+                "ToolStrategy does. CLOVA Studio cannot force 'one of several tools'; use "
+                "create_agent(..., response_format=Schema) (the default) or "
+                "ProviderStrategy(Schema), which ChatClovaX serves on every model with tools."
+            )
 
 
 def format_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
@@ -44,7 +67,7 @@ def format_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
 def to_clova_tools(formatted: Sequence[Mapping[str, Any]]) -> list[Tool]:
     """Core tools from OpenAI-format dicts.
 
-    CLOVA requires a description (clova-api.md 3.6); a tool without one is described by
+    CLOVA requires a description; a tool without one is described by
     its name rather than sent with an empty string.
     """
     tools: list[Tool] = []
@@ -67,7 +90,7 @@ def to_clova_tools(formatted: Sequence[Mapping[str, Any]]) -> list[Tool]:
 def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON schema with local ``$ref`` s replaced by their definitions.
 
-    CLOVA's schema subset has no ``$ref`` (clova-api.md 3.7); LangChain inlines them for
+    CLOVA's schema subset has no ``$ref``; LangChain inlines them for
     Pydantic / TypedDict inputs but passes a raw JSON schema (``model_json_schema()``)
     through with its ``$defs``.
     """
@@ -83,18 +106,17 @@ def normalize_tool_choice(
     """Map LangChain's ``tool_choice`` values to the core's.
 
     ``"auto"`` / ``"none"`` pass through; ``"any"``, ``"required"`` and ``True`` mean "must
-    call a tool", which CLOVA can only express by forcing one named function
-    (clova-api.md 3.6), so they need exactly one bound tool; a tool name, or an
-    OpenAI-style ``{"type": "function", "function": {"name": ...}}``, forces that tool.
+    call a tool" (the core's ``"required"``): with one bound tool it is forced, over several
+    the core enforces it (clova_core.turns: ``auto`` with an instruction, one re-ask, else a
+    typed error); a tool name, or an OpenAI-style
+    ``{"type": "function", "function": {"name": ...}}``, forces that tool.
     """
     if tool_choice is None or tool_choice is False:
         return None
     if tool_choice is True or tool_choice in ("any", "required"):
-        if len(tool_names) != 1:
-            raise UnsupportedFeatureError(
-                "CLOVA Studio cannot require 'any one of several tools': toolChoice is "
-                "'auto', 'none' or one named function (clova-api.md 3.6). Bind a single "
-                f"tool, or name the tool to force (bound tools: {', '.join(tool_names)})."
+        if not tool_names:
+            raise ClovaValidationError(
+                f"tool_choice={tool_choice!r} needs at least one bound tool."
             )
         return "required"
     if isinstance(tool_choice, Mapping):

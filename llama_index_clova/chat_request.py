@@ -4,23 +4,30 @@ per-call keyword arguments (pure: no I/O).
 Per-call keyword arguments override the instance's generation settings; ``None`` means
 "not given". Keywords the package does not know are refused with ``TypeError`` unless their
 value is ``None`` (LlamaIndex passes some optional ones, e.g. ``tool_choice=None``).
+
+``thinking`` is sent as set, with or without tools and ``response_format``: the core decides
+what a model accepts (``clova_core.features``). Left unset, HCX-007 gets ``effort: none`` with
+tools or a schema; an explicit effort with them is a typed error, as in LangChain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from clova_core.models import CHAT_MODELS, ChatModelSpec, custom_chat_model, get_chat_model
+from clova_core.models import (
+    CHAT_MODELS,
+    ChatModelSpec,
+    ThinkingEffort,
+    custom_chat_model,
+    get_chat_model,
+)
 from clova_core.types import ChatRequest, Tool
 from llama_index_clova.messages import to_clova_messages
 from llama_index_clova.tools import to_clova_tools
-
-if TYPE_CHECKING:
-    from llama_index_clova.llms import ClovaX
 
 GENERATION_FIELDS = (
     "temperature",
@@ -35,6 +42,17 @@ GENERATION_FIELDS = (
 """``ClovaX`` fields that map one-to-one to :class:`ChatRequest` fields."""
 
 _CALL_ONLY = ("tools", "tool_choice", "response_format", "extra_body", "request_id", "thinking")
+
+
+class ChatSettings(Protocol):
+    """The instance settings a request is built from (``ClovaX`` has them all)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def task_id(self) -> str | None: ...
+    @property
+    def thinking(self) -> ThinkingEffort | None: ...
 
 
 @dataclass(frozen=True)
@@ -56,9 +74,10 @@ def resolve_spec(
 
 
 def build_chat_request(
-    llm: ClovaX, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
+    llm: ChatSettings, messages: Sequence[ChatMessage], kwargs: Mapping[str, Any]
 ) -> ChatCall:
-    """The core request for ``messages`` with ``llm`` 's settings and the call's ``kwargs``."""
+    """The core request for ``messages`` with ``llm`` 's settings and the call's ``kwargs``
+    (the :data:`GENERATION_FIELDS` are read from ``llm`` too)."""
     options = dict(kwargs)
     params: dict[str, Any] = {}
     for name in GENERATION_FIELDS:
@@ -70,9 +89,7 @@ def build_chat_request(
     tools = _core_tools(options.pop("tools", None) or ())
     response_format = options.pop("response_format", None)
     thinking = options.pop("thinking", None)
-    if thinking is None and not tools and response_format is None:
-        # The instance's effort is a default for plain chat only: CLOVA allows reasoning
-        # neither with function calling nor with structured outputs (clova-api.md 3.5).
+    if thinking is None:
         thinking = llm.thinking
     request_id = options.pop("request_id", None)
     tool_choice = options.pop("tool_choice", None)

@@ -40,9 +40,14 @@ from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import effective_max_tokens
 from clova_core.retry import RetryPolicy
+from clova_core.turns import achat_turn, chat_turn, needs_several_requests
 from clova_core.types import ChatRequest
 from llama_index_clova.chat_request import ChatCall, build_chat_request, resolve_spec
-from llama_index_clova.messages import ChatStreamBuilder, chat_response_from_result
+from llama_index_clova.messages import (
+    ChatStreamBuilder,
+    chat_response_from_result,
+    whole_response,
+)
 from llama_index_clova.structured import Strategy, StructuredOutputLLM, choose_strategy
 from llama_index_clova.tools import (
     keep_first_tool_call,
@@ -94,8 +99,10 @@ class ClovaX(StructuredOutputLLM):
     seed: int | None = Field(default=None, description="Sampling seed (0: random).")
     thinking: ThinkingEffort | None = Field(
         default=None,
-        description="Reasoning effort on HCX-007 for plain chat ('none'..'high'); with tools "
-        "or structured output this default is not applied (clova-api.md 3.5).",
+        description="Reasoning effort on HCX-007 ('none'..'high'). Unset, HCX-007 reasons "
+        "in plain chat and gets effort 'none' with tools or structured output; an explicit "
+        "effort other than 'none' together with tools or structured output is a typed error "
+        "(CLOVA allows reasoning with neither).",
     )
     include_ai_filters: bool | None = Field(
         default=None, description="Ask for AI-filter scores (clova-api.md 9.1)."
@@ -213,7 +220,8 @@ class ClovaX(StructuredOutputLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._request(messages, kwargs)
-        result = self._clients.sync.chat(
+        result = chat_turn(
+            self._clients.sync,
             call.request,
             spec=self._spec,
             request_id=call.request_id,
@@ -223,7 +231,8 @@ class ClovaX(StructuredOutputLLM):
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._request(messages, kwargs)
-        result = await self._clients.for_running_loop().chat(
+        result = await achat_turn(
+            self._clients.for_running_loop(),
             call.request,
             spec=self._spec,
             request_id=call.request_id,
@@ -233,6 +242,14 @@ class ClovaX(StructuredOutputLLM):
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         call = self._request(messages, kwargs)
+        if needs_several_requests(call.request, self._spec):
+            # A reply that may be replaced (clova_core.turns) is delivered whole.
+            whole = self._chat(messages, **kwargs)
+
+            def once() -> ChatResponseGen:
+                yield whole_response(whole)
+
+            return once()
         # Validation (typed pre-flight errors) happens here, before the generator exists.
         stream = self._clients.sync.stream_chat(
             call.request,
@@ -253,6 +270,13 @@ class ClovaX(StructuredOutputLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         call = self._request(messages, kwargs)
+        if needs_several_requests(call.request, self._spec):
+            whole = await self._achat(messages, **kwargs)
+
+            async def once() -> ChatResponseAsyncGen:
+                yield whole_response(whole)
+
+            return once()
         stream = await self._clients.for_running_loop().stream_chat(
             call.request,
             spec=self._spec,

@@ -60,7 +60,7 @@ def to_clova_messages(messages: Sequence[ChatMessage]) -> list[Message]:
     """Convert LlamaIndex messages to core messages.
 
     * ``ThinkingBlock`` s are dropped: CLOVA rejects reasoning sent back in a request and
-      wants only the final answer for multi-turn (clova-api.md 3.5).
+      wants only the final answer for multi-turn.
     * ``ToolCallBlock`` s on assistant messages become ``tool_calls``; a tool message takes
       its ``tool_call_id`` from ``additional_kwargs`` as FunctionAgent writes it (3.6).
     * ``ImageBlock`` s become image parts (URL, base64 data or a file read as base64); the
@@ -178,7 +178,7 @@ def _tool_call_id(message: ChatMessage) -> str:
     if not tool_call_id:
         raise ClovaValidationError(
             "A tool message needs additional_kwargs['tool_call_id'] naming the assistant "
-            "tool call it answers (clova-api.md 3.6)."
+            "tool call it answers."
         )
     return str(tool_call_id)
 
@@ -294,6 +294,11 @@ def chat_response_from_result(result: ChatResult, *, delta: str | None = None) -
     )
 
 
+def whole_response(response: ChatResponse) -> ChatResponse:
+    """A complete response as the one item of a stream (its ``delta`` is the whole text)."""
+    return response.model_copy(update={"delta": response.message.content or ""})
+
+
 @dataclass
 class _PartialToolCall:
     id: str = ""
@@ -307,9 +312,9 @@ class ChatStreamBuilder:
     Each response carries the whole message so far plus ``delta`` (the new answer text)
     and, in ``additional_kwargs``, ``thinking_delta`` (new reasoning text, read by
     ``FunctionAgent``) and the request id. Tool calls in flight are ``ToolCallBlock`` s whose
-    ``tool_kwargs`` is the partial JSON text received so far (CLOVA ``partialJson``,
-    clova-api.md 3.8). The final ``result`` event yields one last response built from the
-    complete result, with usage in ``raw`` and ``additional_kwargs``.
+    ``tool_kwargs`` is the partial JSON text received so far (CLOVA ``partialJson``). The
+    final ``result`` event yields one last response built from the complete result, with
+    usage in ``raw`` and ``additional_kwargs``.
     """
 
     def __init__(self, request_id: str) -> None:

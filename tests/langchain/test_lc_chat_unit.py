@@ -217,8 +217,6 @@ def test_forced_tool_choice(fake: FakeClova, choice: Any) -> None:
 
 def test_tool_choice_and_parallel_calls_errors(fake: FakeClova) -> None:
     model = chat(fake)
-    with pytest.raises(UnsupportedFeatureError, match="any one of several"):
-        model.bind_tools([add, multiply], tool_choice="any")
     with pytest.raises(ClovaValidationError, match="not one of the bound tools"):
         model.bind_tools([add], tool_choice="divide")
     with pytest.raises(UnsupportedFeatureError, match="parallel tool calls"):

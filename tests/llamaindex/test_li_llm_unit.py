@@ -40,6 +40,7 @@ from clova_core.errors import (
     UnknownModelError,
     UnsupportedFeatureError,
 )
+from clova_core.turns import ToolCallRequiredError
 from llama_index_clova import ClovaX
 
 from .wire import (
@@ -288,12 +289,12 @@ def test_chat_with_tools_round_trip() -> None:
             json_reply(v3_result("Seoul is sunny.")),
         ]
     )
-    llm = mock_llm(wire, model="HCX-007", thinking="high")
+    llm = mock_llm(wire, model="HCX-007")
     response = llm.chat_with_tools([WEATHER], user_msg="Weather in Seoul?")
     body = wire.body(0)
     assert body["tools"][0]["function"]["name"] == "get_weather"
     assert body["tools"][0]["function"]["parameters"]["required"] == ["city"]
-    # The instance's reasoning effort is a plain-chat default: tools need effort none.
+    # Thinking left unset: tools need effort none, sent explicitly.
     assert body["thinking"] == {"effort": "none"}
     assert body["maxCompletionTokens"] >= 1024
     selections = llm.get_tool_calls_from_response(response)
@@ -331,7 +332,7 @@ def test_parallel_tool_calls_are_trimmed_unless_allowed() -> None:
 
 
 def test_tool_required_and_tool_choice_reach_the_wire() -> None:
-    wire = Wire([json_reply(v3_result("x")) for _ in range(3)])
+    wire = Wire([json_reply(v3_result("x")) for _ in range(5)])
     llm = mock_llm(wire)
     llm.chat_with_tools([WEATHER], user_msg="?", tool_required=True)
     assert wire.body(0)["toolChoice"] == {"type": "function", "function": {"name": "get_weather"}}
@@ -339,8 +340,41 @@ def test_tool_required_and_tool_choice_reach_the_wire() -> None:
     assert wire.body(1)["toolChoice"] == {"type": "function", "function": {"name": "get_time"}}
     llm.chat_with_tools([WEATHER, TIME], user_msg="?")
     assert "toolChoice" not in wire.body(2)
-    with pytest.raises(ClovaValidationError, match="required"):
+
+    # "Any of several" is the client's contract: auto plus an instruction, one re-ask with
+    # the text reply appended, then a typed error; never a reply without a tool call.
+    with pytest.raises(ToolCallRequiredError, match="answered in text twice"):
         llm.chat_with_tools([WEATHER, TIME], user_msg="?", tool_required=True)
+    first, again = wire.body(3), wire.body(4)
+    assert first["toolChoice"] == again["toolChoice"] == "auto"
+    assert "get_weather, get_time" in first["messages"][0]["content"]
+    assert first["messages"][0]["role"] == "system"
+    assert again["messages"][-2] == {"role": "assistant", "content": "x"}
+    assert "get_weather, get_time" in again["messages"][-1]["content"]
+
+
+def test_tool_required_over_several_tools_returns_the_reasked_call() -> None:
+    wire = Wire(
+        [
+            json_reply(v3_result("Which city?")),
+            json_reply(v3_result(tool_calls=[("c1", "get_time", {"city": "Jeju"})])),
+        ]
+    )
+    response = mock_llm(wire).chat_with_tools(
+        [WEATHER, TIME], user_msg="Time in Jeju?", tool_required=True
+    )
+    assert [b.tool_name for b in response.message.blocks if isinstance(b, ToolCallBlock)] == [
+        "get_time"
+    ]
+    assert len(wire.requests) == 2
+
+
+def test_explicit_thinking_with_tools_is_a_typed_error_as_in_langchain() -> None:
+    wire = Wire([])
+    llm = mock_llm(wire, model="HCX-007", thinking="high")
+    with pytest.raises(ClovaValidationError, match="thinking='high' cannot be combined with tools"):
+        llm.chat_with_tools([WEATHER], user_msg="Weather in Seoul?")
+    assert wire.requests == []
 
 
 def test_predict_and_call_runs_the_tool() -> None:
