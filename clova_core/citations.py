@@ -1,7 +1,8 @@
 """``<doc-ID>`` citations of the reranker and RAG Reasoning, and ``search_result`` tool output.
 
 RAG Reasoning answers cite documents as ``<doc-{id}>cited text</doc-{id}>`` with the ids of
-the ``search_result`` tool output (clova-api.md 10, 10.1). The reranker's tags are of "the
+the ``search_result`` tool output
+(https://api.ncloud-docs.com/docs/en/clovastudio-ragreasoning). The reranker's tags are of "the
 same family" but their exact form is not shown in the docs [gap]: both ``<doc-{id}>`` and
 the dash-less ``<doc{id}>`` are read, and a dash-less tag is matched to a sent id either as
 written after ``doc`` (``<doc1>`` -> ``"1"``) or whole (``<doc1>`` -> ``"doc1"``) [inference].
@@ -11,6 +12,8 @@ A tag naming an id the caller never sent is kept as a :class:`Citation` with
 :func:`check_citations` turns such citations into :class:`UnknownCitationError` for callers
 who prefer to fail.
 """
+
+# Wire format and what is documented: clova-api.md 10 and 10.1.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure request builders and response parsers for the RAG toolkit (clova-api.md 10, 10.1).
+"""Pure request builders and response parsers for the RAG toolkit.
 
 ::
 
@@ -13,6 +13,8 @@ Every documented limit is checked here, before anything is sent, with a
 :class:`~clova_core.errors.ClovaValidationError` that says what to change. Undocumented
 points are marked [gap]; what we assumed, [inference].
 """
+
+# Wire format and what is documented: clova-api.md 10 and 10.1.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``POST /v1/api-tools/rag-reasoning`` (clova-api.md 10, 10.1): validation and the reply.
+"""``POST /v1/api-tools/rag-reasoning``: validation and the reply.
 
 The body is v3-style: ``messages`` (with ``tool`` / ``toolCalls`` / ``toolCallId``), ``tools``
 (required, each with ``parameters``), ``toolChoice``, ``topP`` (0, 1], ``topK`` 0..128,
@@ -7,6 +7,8 @@ The body is v3-style: ``messages`` (with ``tool`` / ``toolCalls`` / ``toolCallId
 ``thinkingContent``; the docs do not say the endpoint streams [gap], so it answers in JSON
 whatever the ``Accept`` header says.
 """
+
+# Wire format and what is documented: clova-api.md 10 and 10.1.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Segmentation, reranker and summarization endpoints (clova-api.md 10, 10.1).
+"""Segmentation, reranker and summarization endpoints.
 
 Documented fields and limits are validated with the documented codes: 40001 "Invalid
 parameter" for a bad value, 40004 "Text empty" for empty text. Text over a length limit gets
@@ -6,6 +6,8 @@ parameter" for a bad value, 40004 "Text empty" for empty text. Text over a lengt
 a reranker request over its 128,000 input tokens 40003 "Context length exceeded". Scripted
 errors, raw replies and disconnects with ``endpoint="any"`` apply here (model: the tool name).
 """
+
+# Wire format and what is documented: clova-api.md 10 and 10.1.
 
 from __future__ import annotations
 

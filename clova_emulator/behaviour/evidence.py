@@ -1,8 +1,10 @@
 """Values found in a request's text, handed out in order to fill JSON-Schema slots.
 
 Used for tool-call arguments and structured outputs: numbers in the order they appear,
-quoted text, names after cue words ("in Seoul", "called Bob"), capitalised words, Hangul
-nouns with particles stripped, and finally the word that best matches the slot's name.
+quoted text, then names in the order they appear (a word after a cue such as "in Seoul" or
+"called Bob", capitalised words, Hangul nouns with particles stripped). Values come only from
+the request: when a slot has no value here, :class:`MissingValueError` tells the caller, which then asks
+for it instead of inventing one.
 """
 
 from __future__ import annotations
@@ -30,12 +32,18 @@ _CUE_RE = re.compile(
 _CAPITALISED_RE = re.compile(r"\b([A-Z][a-zA-Z'-]+(?:[ \t]+[A-Z][a-zA-Z'-]+)*)")
 _HANGUL_RE = re.compile(r"[\uac00-\ud7a3]+")
 _VERB_ENDINGS = ("줘", "요", "다", "까", "니", "어", "해", "라", "지", "래", "자", "게")
+_FROM_RE = re.compile(r"(-?\d+(?:\.\d+)?)\s+from\s+(-?\d+(?:\.\d+)?)")
 _DATE_RE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _IMPERATIVE_LINES = (
     "find search calculate compute multiply add subtract divide convert look check list create",
     "make send book write translate summarize summarise explain describe what's whats hi hello",
-    "set run get show tell give please compare count",
+    "set run get show tell give please compare count extract parse read return fill answer",
+)
+# A sentence-initial name followed by one of these is the sentence's subject ("Seoul is ...");
+# other sentence-initial capitalised words are more often instructions and go last.
+_SUBJECT_VERBS = frozenset(
+    ["is", "are", "was", "were", "has", "have", "lies", "sits", "remains", "became"]
 )
 _IMPERATIVES = frozenset(" ".join(_IMPERATIVE_LINES).split())
 _TRUE_WORDS = frozenset({"true", "yes", "enable", "enabled", "on", "예", "네", "참"})
@@ -51,11 +59,34 @@ def quoted_strings(text: str) -> list[str]:
     return found
 
 
-def _capitalised(text: str) -> list[str]:
-    """Capitalised words (or runs of them) without leading stopwords; a run that starts a
-    sentence with a non-stopword ("Seoul is ...") comes last unless it is an imperative verb."""
-    inside: list[str] = []
-    starting: list[str] = []
+# Lower-case words after a cue that are not names ("the weather for today").
+_NOT_NAMES = frozenset(
+    [
+        "today",
+        "tomorrow",
+        "tonight",
+        "now",
+        "me",
+        "you",
+        "us",
+        "them",
+        "it",
+        "this",
+        "that",
+        "there",
+        "here",
+        "general",
+        "example",
+        "instance",
+        "sure",
+    ]
+)
+
+
+def _capitalised(text: str) -> list[tuple[int, str]]:
+    """Capitalised words (or runs of them) with their positions, without leading stopwords
+    and without a sentence-initial imperative ("Tell", "Add")."""
+    found: list[tuple[int, str]] = []
     for match in _CAPITALISED_RE.finditer(text):
         parts = match.group(1).split()
         stripped = 0
@@ -63,59 +94,89 @@ def _capitalised(text: str) -> list[str]:
             stripped += 1
         if stripped == len(parts):
             continue
-        phrase = " ".join(parts[stripped:])
         before = text[: match.start()].rstrip(" \t")
-        if stripped or (before and before[-1] not in ".!?\n:\"'("):
-            inside.append(phrase)
-        elif parts[0].lower() not in _IMPERATIVES:
-            starting.append(phrase)
-    return inside + starting
+        sentence_start = not before or before[-1] in ".!?\n:\"'("
+        if not stripped and sentence_start and parts[0].lower() in _IMPERATIVES:
+            stripped = 1
+            if len(parts) == 1:
+                continue
+        offset = match.start() + len(" ".join(parts[:stripped])) + (1 if stripped else 0)
+        following = text[match.end() :].split(maxsplit=1)
+        if (
+            sentence_start
+            and not stripped
+            and following[:1] != []
+            and (following[0].lower() not in _SUBJECT_VERBS)
+        ):
+            offset += len(text)
+        found.append((offset, " ".join(parts[stripped:])))
+    return found
 
 
-def _hangul_nouns(text: str, exclude: set[str]) -> list[str]:
-    nouns: list[str] = []
-    for run in _HANGUL_RE.findall(text):
+def _cued(text: str) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for match in _CUE_RE.finditer(text):
+        value = match.group(1)
+        if value[0].islower() and value.lower() in _NOT_NAMES:
+            continue
+        found.append((match.start(1), value))
+    return found
+
+
+def _hangul_nouns(text: str, exclude: set[str]) -> list[tuple[int, str]]:
+    nouns: list[tuple[int, str]] = []
+    for match in _HANGUL_RE.finditer(text):
+        run = match.group(0)
         if run in KOREAN_STOPWORDS or run.endswith(_VERB_ENDINGS):
             continue
         stem = strip_particle(run)
         if stem in KOREAN_STOPWORDS or stem in exclude:
             continue
-        nouns.append(stem)
+        nouns.append((match.start(), stem))
     return nouns
 
 
 def name_candidates(text: str, exclude: set[str]) -> list[str]:
-    """Likely names and entities, best first, without duplicates or excluded words."""
+    """Likely names and entities in the order they appear, without duplicates, stopwords or
+    excluded words. Order matters: slots are filled in schema order, and people name things in
+    the order a schema lists them far more often than not ("Seoul is in South Korea")."""
     found: list[str] = []
-
-    def add(values: Iterable[str]) -> None:
-        for value in values:
-            cleaned = value.strip(" .,!?;:")
-            key = cleaned.lower()
-            if not cleaned or key in STOPWORDS or key in exclude:
-                continue
-            if cleaned not in found:
-                found.append(cleaned)
-
-    add(match.group(1) for match in _CUE_RE.finditer(text))
-    add(_capitalised(text))
-    add(_hangul_nouns(text, exclude))
+    for _, value in sorted([*_cued(text), *_capitalised(text), *_hangul_nouns(text, exclude)]):
+        cleaned = value.strip(" .,!?;:")
+        key = cleaned.lower()
+        if not cleaned or key in STOPWORDS or key in exclude or key in _NOT_NAMES:
+            continue
+        if key in {item.lower() for item in found}:
+            continue
+        if any(key in item.lower().split() for item in found):
+            continue
+        found = [item for item in found if item.lower() not in key.split()]
+        found.append(cleaned)
     return found
+
+
+class MissingValueError(LookupError):
+    """No value for a slot in the request; the model should ask for it instead of guessing."""
+
+    def __init__(self, slot: str) -> None:
+        super().__init__(slot)
+        self.slot = slot
 
 
 class Evidence:
     """A cursor over the values found in ``text``; each value is handed out once."""
 
-    def __init__(self, text: str, exclude: Iterable[str] = (), prefer: Iterable[str] = ()) -> None:
-        """``prefer``: values (lower-cased) that go first when the text mentions them, such
-        as the examples a tool's description lists."""
+    def __init__(self, text: str, exclude: Iterable[str] = (), *, strict: bool = False) -> None:
+        """``strict``: a slot without a value in the text raises :class:`MissingValueError` (tool
+        arguments); otherwise a schema-valid stand-in is used (structured output, which must
+        answer in the schema, and forced tool calls)."""
         self.text = text
+        self.strict = strict
         self.exclude = {item.lower() for item in exclude}
-        self._numbers = deque(numbers(text))
+        # "subtract 5 from 12": the number after "from" is the first operand.
+        self._numbers = deque(numbers(_FROM_RE.sub(r"\2 \1", text)))
         self._quoted = deque(quoted_strings(text))
-        preferred = {item.lower() for item in prefer}
-        names = name_candidates(text, self.exclude)
-        self._names = deque(sorted(names, key=lambda name: name.lower() not in preferred))
+        self._names = deque(name_candidates(text, self.exclude))
         self._used: set[str] = set()
 
     def has_number(self) -> bool:
@@ -131,13 +192,16 @@ class Evidence:
         return bool(self._quoted or self._names)
 
     def next_string(self, hint: str) -> str:
-        """Quoted text, else a name candidate, else the word best matching ``hint``."""
+        """Quoted text, else a name candidate, else (not strict) the word best matching
+        ``hint``; strict: :class:`MissingValueError`."""
         for queue in (self._quoted, self._names):
             while queue:
                 value = queue.popleft()
                 if value not in self._used:
                     self._used.add(value)
                     return value
+        if self.strict:
+            raise MissingValueError(hint)
         return self.best_word(hint)
 
     def best_word(self, hint: str) -> str:

@@ -7,6 +7,11 @@ Context is recognised in two ways:
 * a system message with several passages (paragraphs, else lines) or a context word
   ("context", "documents", "문맥", "참고", "문서" ...): the last user message is the question.
 
+Rule lines (``-----``) separate passages like blank lines do, and the instruction lines of
+common prompt templates ("Context information is below.", "Given the context information
+..., answer the query.", "You are an expert Q&A system ...", numbered rules) are not passages,
+so they are never quoted as if they were context.
+
 Passages are ranked by lexical overlap with the question (content words plus Korean syllable
 bigrams, so particles do not hide a match); the best one is quoted.
 """
@@ -34,6 +39,15 @@ _CONTEXT_WORD_RE = re.compile(
     r"context|document|passage|retrieved|문맥|참고|문서|자료|컨텍스트", re.IGNORECASE
 )
 _RULE_RE = re.compile(r"^[\s\-=_*#~]+$")
+_INSTRUCTION_RE = re.compile(
+    r"^[ \t]*(?:\d+[.)][ \t]*)?(?:context information is below|given the context|"
+    r"using the (?:provided )?context|use the (?:following|provided|given)|"
+    r"based on the (?:context|documents)|answer the (?:query|question)|always answer|"
+    r"some rules to follow|never directly reference|avoid statements like|you are an? |"
+    r"the following (?:is|are) |below (?:is|are) |다음 문맥|아래 문맥|주어진 문맥|"
+    r"문맥을 바탕으로|다음 정보를|아래 정보를)",
+    re.IGNORECASE,
+)
 _MAX_QUOTE = 300
 
 
@@ -48,13 +62,20 @@ class RagPrompt:
 
 
 def split_passages(text: str) -> list[str]:
-    """Paragraphs of ``text`` (lines when there is one paragraph), labels and rules removed."""
+    """Paragraphs of ``text`` (lines when there is one paragraph), with labels, rule lines and
+    template instructions removed."""
+    kept = [
+        "" if _RULE_RE.match(line) else line
+        for line in text.splitlines()
+        if not _INSTRUCTION_RE.match(line)
+    ]
+    text = "\n".join(kept)
     blocks = [block for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
     if len(blocks) <= 1:
         blocks = [line for line in text.splitlines() if line.strip()]
     passages: list[str] = []
     for block in blocks:
-        lines = [line for line in block.splitlines() if not _RULE_RE.match(line)]
+        lines = block.splitlines()
         cleaned = _LABEL_RE.sub("", "\n".join(lines)).strip()
         if cleaned and any(char.isalnum() for char in cleaned):
             passages.append(cleaned)

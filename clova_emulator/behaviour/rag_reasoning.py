@@ -5,9 +5,11 @@
   its query argument (``finishReason: tool_calls``). With ``toolChoice: "none"`` it answers
   that it needs to search instead.
 * Tool results present: the ``search_result`` documents of those tool messages
-  (``{"search_result": [{"id", "doc"}]}``, clova-api.md 10) are ranked against the question and
+  (``{"search_result": [{"id", "doc"}]}``) are ranked against the question and
   the answer quotes the best ones as ``<doc-{id}>`` ... ``</doc-{id}>``.
 """
+
+# Wire format and what is documented: clova-api.md 10 and 10.1.
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@
 Order of decisions:
 
 1. a scripted reply, verbatim;
-2. tool calls (``toolcalls.py``) when tools are offered and the turn calls for one;
+2. tool calls (``toolcalls.py``) when tools are offered and the turn calls for one; when the
+   wanted call lacks a required argument that the request does not give, a question asking
+   for it (the emulator never invents an argument);
 3. structured output: a JSON document valid against the ``responseFormat`` schema;
 4. a text answer from tool results when the conversation carries them;
 5. a RAG answer quoting the best passage (``rag.py``);
@@ -50,10 +52,13 @@ def generate(call: ChatCall, scripted: ScriptedReply | None = None) -> Reply:
     if scripted is not None:
         return scripted_reply(call, scripted)
     thinking = thinking_text(call) if call.thinking != "none" else None
-    tool_calls = plan_tool_calls(call)
+    plan = plan_tool_calls(call)
+    tool_calls = plan.calls
     finish: FinishReason = "tool_calls" if tool_calls else "stop"
     if tool_calls:
         content = ""
+    elif plan.missing:
+        content = ask_for(plan.missing, korean=has_hangul(call.request_text()))
     elif call.schema is not None:
         content = structured_text(call)
     else:
@@ -91,6 +96,15 @@ def _fit_budget(
         completion_tokens=completion,
         thinking_tokens=thinking_tokens,
     )
+
+
+def ask_for(missing: list[tuple[str, str]], *, korean: bool) -> str:
+    """A question back for the arguments a wanted tool call lacks."""
+    tool, _ = missing[0]
+    slots = ", ".join(dict.fromkeys(slot.strip() or "value" for _, slot in missing))
+    if korean:
+        return f"{tool}을(를) 실행하려면 {slots} 값이 필요합니다. 알려 주시겠어요?"
+    return f"To use {tool} I need the {slots}. Could you tell me?"
 
 
 def scripted_reply(call: ChatCall, script: ScriptedReply) -> Reply:

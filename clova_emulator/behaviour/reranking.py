@@ -4,10 +4,12 @@ A document's relevance to a query is lexical: twice the content words they share
 Hangul syllable bigrams they share (so particles do not hide a match). The documents an
 answer relies on are those scoring at least 60% of the best (at most three, best first).
 The answer quotes, from each of the first two, the sentence that best matches the query,
-wrapped in ``<doc-{id}>`` ... ``</doc-{id}>`` (clova-api.md 10: RAG Reasoning's documented
-form; the reranker's exact form is a [gap], the same is used). No match: an answer without
-citations that says so.
+wrapped in ``<doc-{id}>`` ... ``</doc-{id}>`` (RAG Reasoning's documented form; the
+reranker's exact form is a [gap], the same is used). No match: an answer without citations
+that says so.
 """
+
+# Wire format and what is documented: clova-api.md 10 and 10.1.
 
 from __future__ import annotations
 

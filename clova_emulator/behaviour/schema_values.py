@@ -4,8 +4,10 @@
 string/number/boolean/integer/object/array; ``format``, ``minimum``, ``maximum``,
 ``minItems``, ``maxItems``, ``items``, ``properties``, ``required``, ``enum``, ``anyOf``; no
 ``pattern``) and answers 40055 otherwise. :func:`fill` builds a value valid against a schema,
-taking numbers, enum members and strings from the request text when they fit; it is used for
-tool-call arguments and structured outputs alike. Local ``$ref`` to ``$defs`` /
+taking numbers, enum members and strings from the request text; it is used for tool-call
+arguments and structured outputs alike. With strict evidence (tool arguments) a required slot
+whose value is not in the text raises :class:`~clova_emulator.behaviour.evidence.MissingValueError`
+instead of being filled with a stand-in. Local ``$ref`` to ``$defs`` /
 ``definitions`` (as pydantic emits) is resolved.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clova_emulator.behaviour.evidence import Evidence
+from clova_emulator.behaviour.evidence import Evidence, MissingValueError
 from clova_emulator.serving.envelope import EmulatedApiError
 
 SCHEMA_TYPES = frozenset({"string", "number", "boolean", "integer", "object", "array", "null"})
@@ -96,12 +98,14 @@ def _first_type(schema: Mapping[str, Any]) -> str:
     return "string"
 
 
-def _number(schema: Mapping[str, Any], evidence: Evidence, integer: bool) -> float | int:
+def _number(schema: Mapping[str, Any], evidence: Evidence, integer: bool, hint: str) -> float | int:
     found = evidence.next_number()
     if found is None:
         default = schema.get("default")
         if isinstance(default, (int, float)) and not isinstance(default, bool):
             found = float(default)
+        elif evidence.strict:
+            raise MissingValueError(hint)
         else:
             found = float(schema.get("minimum", 0))
     low, high = schema.get("minimum"), schema.get("maximum")
@@ -116,11 +120,12 @@ def _number(schema: Mapping[str, Any], evidence: Evidence, integer: bool) -> flo
 
 def _string(schema: Mapping[str, Any], evidence: Evidence, hint: str) -> str:
     fmt = schema.get("format")
-    if fmt == "date":
-        return evidence.date() or _FORMAT_DEFAULTS["date"]
-    if fmt == "email":
-        return evidence.email() or _FORMAT_DEFAULTS["email"]
+    found = evidence.date() if fmt == "date" else evidence.email() if fmt == "email" else None
+    if found is not None:
+        return found
     if isinstance(fmt, str) and fmt in _FORMAT_DEFAULTS:
+        if evidence.strict:
+            raise MissingValueError(hint)
         return _FORMAT_DEFAULTS[fmt]
     default = schema.get("default")
     if isinstance(default, str) and not evidence.has_string():
@@ -156,7 +161,13 @@ def fill(
     if isinstance(schema.get("enum"), list) and schema["enum"]:
         options = list(schema["enum"])
         mentioned = evidence.mentioned(options)
-        return mentioned if mentioned is not None else schema.get("default", options[0])
+        if mentioned is not None:
+            return mentioned
+        if "default" in schema:
+            return schema["default"]
+        if evidence.strict:
+            raise MissingValueError(hint)
+        return options[0]
     for keyword in ("anyOf", "oneOf", "allOf"):
         choices = schema.get(keyword)
         if isinstance(choices, list) and choices:
@@ -173,7 +184,7 @@ def fill(
     if kind == "array":
         return _array(schema, evidence, hint, root, depth)
     if kind in ("number", "integer"):
-        return _number(schema, evidence, integer=kind == "integer")
+        return _number(schema, evidence, kind == "integer", hint)
     if kind == "boolean":
         default = schema.get("default")
         return default if isinstance(default, bool) else evidence.flag()

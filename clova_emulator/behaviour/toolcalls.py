@@ -8,7 +8,11 @@
   loop works); otherwise answer in text from the results (``replies.py``).
 * ``toolChoice`` ``none`` never calls; a forced function is called once per user turn.
 
-Arguments are filled from the request by ``schema_values.fill`` (clova-api.md 3.6 shapes).
+Arguments are filled from the request by ``schema_values.fill`` (clova-api.md 3.6 shapes) and
+never invented: when a required argument is not in the request, the tool is not called and
+the plan records what is missing, so the reply can ask for it as a model would. A forced
+function is always called (the API guarantees the call), with stand-ins for what is missing.
+Common words for an operation ("plus", "times", "날씨") count as the tool's own name parts.
 """
 
 from __future__ import annotations
@@ -16,19 +20,43 @@ from __future__ import annotations
 import hashlib
 import re
 import string
+from dataclasses import dataclass, field
 
 from clova_emulator.behaviour.conversation import CallOut, ChatCall, ToolDef
-from clova_emulator.behaviour.evidence import Evidence
+from clova_emulator.behaviour.evidence import Evidence, MissingValueError
 from clova_emulator.behaviour.schema_values import fill
 from clova_emulator.behaviour.text import STOPWORDS, content_terms, split_identifier, term_set
 
+# "and" between two numbers ("add 17 and 25") joins the operands, not two requests.
 _CLAUSE_RE = re.compile(
-    r"\s*(?:,?\s+and then\s+|,?\s+then\s+|,?\s+and\s+|;\s*|그리고\s*|다음에\s*|또한\s*|하고\s+)",
+    r"\s*(?:,?\s+and then\s+|,?\s+then\s+|,\s+and\s+|(?<![\d.])\s+and\s+(?![\d.-])"
+    r"|;\s*|그리고\s*|다음에\s*|또한\s*|하고\s+)",
     re.IGNORECASE,
 )
+# Words that name an operation or a topic the way a tool's name does.
+_SYNONYMS: dict[str, frozenset[str]] = {
+    "plus": frozenset({"add", "sum"}),
+    "sum": frozenset({"add"}),
+    "total": frozenset({"add", "sum"}),
+    "더하기": frozenset({"add", "sum"}),
+    "더해": frozenset({"add", "sum"}),
+    "times": frozenset({"multiply", "product"}),
+    "product": frozenset({"multiply"}),
+    "곱하기": frozenset({"multiply", "product"}),
+    "minus": frozenset({"subtract", "difference"}),
+    "difference": frozenset({"subtract"}),
+    "빼기": frozenset({"subtract", "difference"}),
+    "divided": frozenset({"divide", "quotient"}),
+    "나누기": frozenset({"divide", "quotient"}),
+    "날씨": frozenset({"weather"}),
+    "기온": frozenset({"weather", "temperature"}),
+    "인구": frozenset({"population"}),
+    "환율": frozenset({"currency", "exchange", "convert"}),
+    "환전": frozenset({"currency", "exchange", "convert"}),
+    "메일": frozenset({"email", "mail"}),
+    "이메일": frozenset({"email", "mail"}),
+}
 _ID_ALPHABET = string.ascii_letters + string.digits
-
-
 _CAPITALISED_WORD_RE = re.compile(r"\b[A-Z][A-Za-z]*\b")
 
 
@@ -36,9 +64,16 @@ def _name_terms(tool: ToolDef) -> set[str]:
     return {part for part in split_identifier(tool.name) if part not in STOPWORDS}
 
 
+def _request_terms(text: str) -> set[str]:
+    terms = term_set(text)
+    for term in list(terms):
+        terms |= _SYNONYMS.get(term, frozenset())
+    return terms
+
+
 def score(tool: ToolDef, text: str) -> int:
     """Lexical match of a tool against request text (name parts weigh more than description)."""
-    request = term_set(text)
+    request = _request_terms(text)
     lowered = text.lower()
     value = 3 * len(_name_terms(tool) & request) + len(term_set(tool.description) & request)
     if tool.name.lower() in lowered:
@@ -48,7 +83,7 @@ def score(tool: ToolDef, text: str) -> int:
 
 def matches(tool: ToolDef, text: str) -> bool:
     """A clear match: the tool's name is mentioned, a name part, or two description terms."""
-    request = term_set(text)
+    request = _request_terms(text)
     return (
         tool.name.lower() in text.lower()
         or bool(_name_terms(tool) & request)
@@ -67,61 +102,74 @@ def call_id(seed: int, turn_index: int, position: int, name: str) -> str:
     return "call_" + "".join(_ID_ALPHABET[byte % len(_ID_ALPHABET)] for byte in digest[:24])
 
 
-def build_arguments(tool: ToolDef, text: str) -> dict[str, object]:
-    """Arguments for ``tool`` valid against its parameters schema, taken from ``text``."""
+def build_arguments(tool: ToolDef, text: str, *, strict: bool = True) -> dict[str, object]:
+    """Arguments for ``tool`` valid against its parameters schema, taken from ``text``.
+
+    Strict (the default): raises :class:`MissingValueError` when a required argument is not in the text.
+    """
     if not tool.parameters.get("properties"):
         return {}
-    # Description words are instructions, not values, except capitalised ones: descriptions
-    # often list the accepted values ("a city: Seoul, Busan or Jeju"; "USD, EUR or JPY").
+    # The tool's own words are instructions, not values; capitalised ones are not excluded,
+    # since descriptions list the accepted values ("a city: Seoul, Busan or Jeju"). They are
+    # not preferred either: only the request decides which value is meant.
     examples = {word.lower() for word in _CAPITALISED_WORD_RE.findall(tool.description)}
     description_terms = set(content_terms(tool.description)) - examples
     exclude = {tool.name.lower(), *split_identifier(tool.name), *description_terms}
-    value = fill(tool.parameters, Evidence(text, exclude, prefer=examples))
+    value = fill(tool.parameters, Evidence(text, exclude, strict=strict))
     return value if isinstance(value, dict) else {}
+
+
+@dataclass
+class ToolPlan:
+    """The tool calls of the next assistant turn, and the arguments a wanted call lacks."""
+
+    calls: list[CallOut] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (tool name, argument)
 
 
 def _best_clause(tool: ToolDef, parts: list[str]) -> str:
     return max(parts, key=lambda clause: (score(tool, clause), -parts.index(clause)))
 
 
-def _calls(call: ChatCall, tools: list[ToolDef], request: str) -> list[CallOut]:
+def _plan(call: ChatCall, tools: list[ToolDef], request: str, *, forced: bool = False) -> ToolPlan:
     parts = clauses(request)
-    made: list[CallOut] = []
+    plan = ToolPlan()
     for position, tool in enumerate(tools):
-        text = _best_clause(tool, parts) if len(parts) > 1 else request
-        made.append(
-            CallOut(
-                call_id(call.seed, len(call.turns), position, tool.name),
-                tool.name,
-                build_arguments(tool, text),
-            )
+        text = _best_clause(tool, parts) if len(tools) > 1 else request
+        try:
+            arguments = build_arguments(tool, text, strict=not forced)
+        except MissingValueError as missing:
+            plan.missing.append((tool.name, missing.slot))
+            continue
+        plan.calls.append(
+            CallOut(call_id(call.seed, len(call.turns), position, tool.name), tool.name, arguments)
         )
-    return made
+    return plan
 
 
-def plan_tool_calls(call: ChatCall) -> list[CallOut]:
-    """The tool calls of the next assistant turn (empty: answer in text)."""
+def plan_tool_calls(call: ChatCall) -> ToolPlan:
+    """The tool calls of the next assistant turn (none: answer, or ask, in text)."""
     if not call.tools or call.tool_choice == "none":
-        return []
+        return ToolPlan()
     request = call.request_text()
     after = call.turns[call.last_user_index() + 1 :]
     called = {tool_call.name for turn in after for tool_call in turn.tool_calls}
     by_name = {tool.name: tool for tool in call.tools}
     if call.forced_tool is not None:
         forced = by_name[call.forced_tool]
-        return [] if forced.name in called else _calls(call, [forced], request)
+        return ToolPlan() if forced.name in called else _plan(call, [forced], request, forced=True)
     if not called:
         matching = [tool for tool in call.tools if matches(tool, request)]
         if len(matching) > 1 and len(clauses(request)) > 1:
             matching.sort(key=lambda tool: _first_mention(tool, request))
-            return _calls(call, matching, request)
+            return _plan(call, matching, request)
         best = max(call.tools, key=lambda tool: score(tool, request))
-        return _calls(call, [best], request) if score(best, request) > 0 else []
+        return _plan(call, [best], request) if score(best, request) > 0 else ToolPlan()
     remaining = [tool for tool in call.tools if tool.name not in called and matches(tool, request)]
     if not remaining:
-        return []
+        return ToolPlan()
     best = max(remaining, key=lambda tool: score(tool, request))
-    return _calls(call, [best], request)
+    return _plan(call, [best], request)
 
 
 def _first_mention(tool: ToolDef, text: str) -> int:
