@@ -3,8 +3,8 @@
 Used for tool-call arguments and structured outputs: numbers in the order they appear,
 quoted text, then names in the order they appear (a word after a cue such as "in Seoul" or
 "called Bob", capitalised words, Hangul nouns with particles stripped). Values come only from
-the request: when a slot has no value here, :class:`MissingValueError` tells the caller, which then asks
-for it instead of inventing one.
+the request: when a slot has no value here, :class:`MissingValueError` tells the caller,
+which then asks for it instead of inventing one.
 """
 
 from __future__ import annotations
@@ -61,25 +61,8 @@ def quoted_strings(text: str) -> list[str]:
 
 # Lower-case words after a cue that are not names ("the weather for today").
 _NOT_NAMES = frozenset(
-    [
-        "today",
-        "tomorrow",
-        "tonight",
-        "now",
-        "me",
-        "you",
-        "us",
-        "them",
-        "it",
-        "this",
-        "that",
-        "there",
-        "here",
-        "general",
-        "example",
-        "instance",
-        "sure",
-    ]
+    {"today", "tomorrow", "tonight", "now", "me", "you", "us", "them", "it", "this", "that"}
+    | {"there", "here", "general", "example", "instance", "sure"}
 )
 
 

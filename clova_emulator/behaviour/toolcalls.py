@@ -105,7 +105,8 @@ def call_id(seed: int, turn_index: int, position: int, name: str) -> str:
 def build_arguments(tool: ToolDef, text: str, *, strict: bool = True) -> dict[str, object]:
     """Arguments for ``tool`` valid against its parameters schema, taken from ``text``.
 
-    Strict (the default): raises :class:`MissingValueError` when a required argument is not in the text.
+    Strict (the default): raises :class:`MissingValueError` when a required argument is not
+    in the text.
     """
     if not tool.parameters.get("properties"):
         return {}
