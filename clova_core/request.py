@@ -345,8 +345,8 @@ def _check_text(text: object, what: str) -> str:
     if not text or text.isspace():
         state = "empty" if not text else f"only whitespace ({len(text):,} characters)"
         raise ClovaValidationError(
-            f"{what} is {state}; CLOVA rejects it (40004 'Text empty'). Skip such texts, "
-            "e.g. keep only those where text.strip() is not empty."
+            f"{what} is {state}; CLOVA rejects it (40004 'Text empty'). Skip empty documents, "
+            "and whitespace-only ones: keep the texts where text.strip() is not empty."
         )
     if not text.isascii():
         check_json_value(text, what)

@@ -227,7 +227,7 @@ def test_whitespace_only_text_is_caught_with_a_hint(text: str) -> None:
         message = str(info.value)
         assert f"only whitespace ({len(text)} characters)" in message
         assert "40004 'Text empty'" in message
-        assert "Skip such texts" in message
+        assert "Skip empty documents, and whitespace-only ones" in message
 
 
 def test_embedding_tokenize_bounds() -> None:
