@@ -78,12 +78,16 @@ from clova_core.types import (
 if TYPE_CHECKING:
     from clova_core.chat_stream import AsyncChatStream, ChatStream
     from clova_core.client import AsyncClovaClient, ClovaClient
+    from clova_core.ratelimit_adaptive import AdaptiveRateLimiter
+    from clova_core.ratelimit_redis import RedisRateLimiter
 
 _LAZY = {
     "AsyncClovaClient": "clova_core.client",
     "ClovaClient": "clova_core.client",
     "AsyncChatStream": "clova_core.chat_stream",
     "ChatStream": "clova_core.chat_stream",
+    "AdaptiveRateLimiter": "clova_core.ratelimit_adaptive",
+    "RedisRateLimiter": "clova_core.ratelimit_redis",
 }
 
 __all__ = [
@@ -94,6 +98,7 @@ __all__ = [
     "APIResponseError",
     "APIStatusError",
     "APITimeoutError",
+    "AdaptiveRateLimiter",
     "AsyncChatStream",
     "AsyncClovaClient",
     "AuthenticationError",
@@ -121,6 +126,7 @@ __all__ = [
     "RagReasoningResult",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
     "RequestTimeoutError",
     "RerankDocument",
     "RerankResult",

@@ -118,14 +118,15 @@ class QuotaSchedule:
         self._request_tat = -math.inf
         self._token_tat = -math.inf
 
-    def reserve(self, tokens: int, now: float) -> float:
-        """Reserve the earliest start ``>= now`` for a request of ``tokens``; returns it."""
+    def reserve(self, tokens: int, now: float, not_before: float = -math.inf) -> float:
+        """Reserve the earliest start ``>= now`` (and ``>= not_before``) for a request of
+        ``tokens``; returns it."""
         settings = self.settings
         span = settings.span
         log = self._log
         while log and log[0][0] <= now - span:
             self._tokens -= log.popleft()[1]
-        start = max(now, log[-1][0]) if log else now
+        start = max(now, not_before, log[-1][0] if log else now)
         rpm = settings.requests_per_minute
         if rpm is not None:
             if len(log) >= rpm:
