@@ -103,6 +103,19 @@ def _bool_field(name: str, value: object) -> bool:
     return value
 
 
+DEFAULT_MIN_SIZE = 300
+"""The server's default ``postProcessMinSize`` / ``segMinSize``, which must not exceed the
+maximum size."""
+
+
+def _min_default_message(prefix: str, max_size: int) -> str:
+    return (
+        f"{prefix}_max_size={max_size} is below the default {prefix}_min_size of "
+        f"{DEFAULT_MIN_SIZE}, which must not exceed it; also pass {prefix}_min_size "
+        f"(0..{max_size})."
+    )
+
+
 def _put(body: dict[str, Any], key: str, value: Any) -> None:
     if value is not None:
         body[key] = value
@@ -147,6 +160,8 @@ def prepare_segmentation(
         body["postProcessMinSize"] = _int_field(
             "post_process_min_size", post_process_min_size, low=0, high=max_size, auto=True
         )
+    elif max_size < DEFAULT_MIN_SIZE:
+        raise ClovaValidationError(_min_default_message("post_process", max_size))
     return WireRequest(path=SEGMENTATION_PATH, body=body, api_version=1, quota_text=text)
 
 
@@ -326,6 +341,8 @@ def prepare_summarization(
         body["segMinSize"] = _int_field(
             "seg_min_size", seg_min_size, low=0, high=max_size, auto=False
         )
+    elif max_size < DEFAULT_MIN_SIZE:
+        raise ClovaValidationError(_min_default_message("seg", max_size))
     if include_ai_filters is not None:
         body["includeAiFilters"] = _bool_field("include_ai_filters", include_ai_filters)
     return WireRequest(
