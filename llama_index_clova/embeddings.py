@@ -1,41 +1,49 @@
 """``ClovaXEmbedding``: CLOVA Studio embeddings as a LlamaIndex ``BaseEmbedding``.
 
-CLOVA embeds one text per request (clova-api.md 5), so a batch fans out: in sync code over a
-thread pool sharing one :class:`~clova_core.client.ClovaClient`, in async code as tasks
-under a semaphore on one :class:`~clova_core.client.AsyncClovaClient` per event loop. At
-most ``max_concurrency`` requests are in flight, results keep the input order, and every
-text of a batch is checked against the model's token limit before anything is sent.
+Settings (``clova_core.connection``) plus translation: batches go through the core's batch
+embedding (:mod:`clova_core.embedding_batch`). LlamaIndex hands a batch over in slices of
+``embed_batch_size``; every text of the whole batch is validated once, before the first
+slice is sent, and an error names the text's index in the whole batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr
 from pydantic import AliasChoices
 
-from clova_core.constants import DEFAULT_MAX_RETRIES
-from clova_core.fanout import map_in_threads
+from clova_core.connection import ConnectionSettings
+from clova_core.embedding_batch import (
+    LoopSemaphores,
+    aembed_prepared,
+    embed_prepared,
+    prepare_texts,
+)
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
-from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
-from clova_core.ratelimit import RateLimiter
-from clova_core.retry import RetryPolicy
-from llama_index_clova.embedding_limits import check_texts
+from clova_core.request import WireRequest
 
 DEFAULT_MAX_CONCURRENCY = 8
 DEFAULT_EMBED_BATCH_SIZE = 1024
 """LlamaIndex hands a sync batch over only when the previous one has finished, so the
 requests in flight drain at the end of every batch: 1,024 texts keep ``max_concurrency``
-requests busy far longer than LlamaIndex's usual 10 to 100. Against the emulator: about a
-quarter more texts/s with 256 than with 64 at 16 in flight, and about 4% more again with
-1,024 at 20. Progress bars and callback events move per batch. Each text is still its own
-request."""
+requests busy far longer than LlamaIndex's usual 10 to 100 (measured in ``benchmarks/``).
+Progress bars and callback events move per batch. Each text is still its own request."""
+
+_Prepared = dict[int, tuple[int, WireRequest]]
+"""``id(text)`` -> (the text's index in the whole batch, its validated request)."""
+_PREPARED: ContextVar[tuple[_Prepared, int] | None] = ContextVar(
+    "clova_prepared_embedding_texts", default=None
+)
+"""The texts of the batch being embedded in this context, validated once (and its size)."""
 
 
-class ClovaXEmbedding(BaseEmbedding):
+class ClovaXEmbedding(ConnectionSettings, BaseEmbedding):
     """CLOVA Studio embeddings: ``clir-emb-dolphin`` (default), ``clir-sts-dolphin``, ``bge-m3``.
 
     Example::
@@ -45,7 +53,9 @@ class ClovaXEmbedding(BaseEmbedding):
         embed_model = ClovaXEmbedding(model_name="bge-m3", max_concurrency=8)
         vectors = embed_model.get_text_embedding_batch(["첫 문장", "둘째 문장"])
 
-    Queries and documents use the same endpoint (CLOVA has no query/passage split).
+    Queries and documents use the same endpoint (CLOVA has no query/passage split). A
+    missing key or an unknown model raises when the object is built; pickling leaves the key
+    out (see the README).
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -67,72 +77,12 @@ class ClovaXEmbedding(BaseEmbedding):
         ge=1,
         description="Most embedding requests in flight at once (threads or async tasks).",
     )
-    api_key: SecretStr | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="API key; read from CLOVASTUDIO_API_KEY when not given.",
-    )
-    base_url: str | None = Field(default=None, description="Base URL override.")
-    timeout: float | None = Field(default=None, description="Request timeout in seconds.")
-    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, ge=0, description="Retries per text.")
-    default_headers: dict[str, str] | None = Field(
-        default=None, description="Extra HTTP headers sent with every request."
-    )
-    http_client: HttpClient = Field(
-        default=None, exclude=True, repr=False, description="A custom httpx.Client."
-    )
-    async_http_client: AsyncHttpClient = Field(
-        default=None, exclude=True, repr=False, description="A custom httpx.AsyncClient."
-    )
-    quota_limiter: RateLimiter | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="A clova_core.RateLimiter (QPM / TPM, e.g. RateLimiter.for_model('bge-m3')) "
-        "the core waits on before every request, retries included, so bulk work stays under "
-        "the account's quota instead of meeting 429s. Share one per model. Not LlamaIndex's "
-        "rate_limiter, which paces calls without counting tokens.",
-    )
-    retry_policy: RetryPolicy | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="Backoff of the core's retries (clova_core.RetryPolicy); default: "
-        "full-jitter exponential backoff from 0.5 s up to 8 s, Retry-After honoured.",
-    )
 
-    _spec: EmbeddingModelSpec = PrivateAttr()
-    _clients: ClientPool = PrivateAttr()
-    _semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-        PrivateAttr(default_factory=weakref.WeakKeyDictionary)
-    )
+    _semaphores: LoopSemaphores | None = PrivateAttr(default=None)
 
-    def __init__(self, **kwargs: Any) -> None:
-        """Validate the fields, then resolve the model and build the sync client (after
-        validation, so the core's typed errors reach the caller unwrapped)."""
-        super().__init__(**kwargs)
-        self._spec = get_embedding_model(self.model_name)
-        self._clients = ClientPool(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            http_client=self.http_client,
-            async_http_client=self.async_http_client,
-            rate_limiter=self.quota_limiter,
-            retry_policy=self.retry_policy,
-        )
-        _ = self._clients.sync  # a missing key is a ClovaConfigurationError right here
-
-    def close(self) -> None:
-        """Close the sync client's connections (a caller's ``http_client`` is left open)."""
-        self._clients.close()
-
-    async def aclose(self) -> None:
-        """Close the connections of the running event loop's async client."""
-        await self._clients.aclose()
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        _ = self.spec
 
     @classmethod
     def class_name(cls) -> str:
@@ -141,95 +91,101 @@ class ClovaXEmbedding(BaseEmbedding):
     @property
     def spec(self) -> EmbeddingModelSpec:
         """The registry entry of the model (limits, dimensions, similarity)."""
-        return self._spec
+        return get_embedding_model(self.model_name)
 
     def _semaphore(self) -> asyncio.Semaphore:
         """The running loop's bound on requests in flight (shared by concurrent batches)."""
-        loop = asyncio.get_running_loop()
-        # A semaphore that waited holds its loop, so the weak mapping never drops finished
-        # loops by itself (each ``asyncio.run`` adds one): drop them here.
-        for closed in [other for other in self._semaphores if other.is_closed()]:
-            del self._semaphores[closed]
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(self.max_concurrency)
-            self._semaphores[loop] = semaphore
-        return semaphore
+        if self._semaphores is None or self._semaphores.limit != self.max_concurrency:
+            self._semaphores = LoopSemaphores(self.max_concurrency)
+        return self._semaphores.for_running_loop()
 
-    # ------------------------------------------------------------------- one text
+    # --------------------------------------------------------- validated once, sent
 
-    def _embed(self, text: str) -> Embedding:
-        return list(self._clients.sync.embed(text, model=self._spec.name).embedding)
+    def _prepared(self, texts: Sequence[str]) -> tuple[list[WireRequest], list[int], int]:
+        """The requests for ``texts`` (validated by the whole batch's call when there was
+        one), their indices in the whole batch, and its size."""
+        batch = _PREPARED.get()
+        if batch is not None:
+            prepared, total = batch
+            found = [prepared.get(id(text)) for text in texts]
+            if all(entry is not None for entry in found):
+                return [e[1] for e in found if e], [e[0] for e in found if e], total
+        return prepare_texts(texts, self.spec), list(range(len(texts))), len(texts)
 
-    async def _aembed(self, text: str) -> Embedding:
-        async with self._semaphore():
-            result = await self._clients.for_running_loop().embed(text, model=self._spec.name)
-        return list(result.embedding)
-
-    def _get_query_embedding(self, query: str) -> Embedding:
-        check_texts([query], self._spec)
-        return self._embed(query)
-
-    async def _aget_query_embedding(self, query: str) -> Embedding:
-        check_texts([query], self._spec)
-        return await self._aembed(query)
-
-    def _get_text_embedding(self, text: str) -> Embedding:
-        check_texts([text], self._spec)
-        return self._embed(text)
-
-    async def _aget_text_embedding(self, text: str) -> Embedding:
-        check_texts([text], self._spec)
-        return await self._aembed(text)
-
-    # ------------------------------------------------------------------- batches
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        check_texts(texts, self._spec)
-        if len(texts) <= 1:
-            return [self._embed(text) for text in texts]
-        return map_in_threads(
-            self._embed_limited,
-            list(enumerate(texts)),
-            workers=self.max_concurrency,
-            thread_name_prefix="clova-embed",
-        )
-
-    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        check_texts(texts, self._spec)
-        tasks = [asyncio.ensure_future(self._aembed_limited(item)) for item in enumerate(texts)]
+    @contextmanager
+    def _whole_batch(self, texts: list[str]) -> Iterator[None]:
+        wires = prepare_texts(texts, self.spec)  # all texts, before the first request
+        prepared = {
+            id(text): (index, wire)
+            for index, (text, wire) in enumerate(zip(texts, wires, strict=True))
+        }
+        token = _PREPARED.set((prepared, len(texts)))
         try:
-            return list(await asyncio.gather(*tasks))
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            raise
+            yield
+        finally:
+            _PREPARED.reset(token)
 
-    def _embed_limited(self, item: tuple[int, str]) -> Embedding:
+    def _before_send(self, index: int) -> None:
         # The base class takes one rate-limiter slot per batch; take one for every further
         # request so that each HTTP request costs exactly one slot.
-        index, text = item
         if index > 0 and self.rate_limiter is not None:
             self.rate_limiter.acquire()
-        return self._embed(text)
 
-    async def _aembed_limited(self, item: tuple[int, str]) -> Embedding:
-        index, text = item
+    async def _abefore_send(self, index: int) -> None:
         if index > 0 and self.rate_limiter is not None:
             await self.rate_limiter.async_acquire()
-        return await self._aembed(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        wires, positions, total = self._prepared(texts)
+        results = embed_prepared(
+            self._core().sync,
+            wires,
+            self.spec,
+            max_concurrency=self.max_concurrency,
+            before_send=self._before_send,
+            positions=positions,
+            total=total,
+        )
+        return [list(result.embedding) for result in results]
+
+    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
+        wires, positions, total = self._prepared(texts)
+        results = await aembed_prepared(
+            self._core().for_running_loop(),
+            wires,
+            self.spec,
+            semaphore=self._semaphore(),
+            before_send=self._abefore_send,
+            positions=positions,
+            total=total,
+        )
+        return [list(result.embedding) for result in results]
+
+    def _get_query_embedding(self, query: str) -> Embedding:
+        return self._get_text_embeddings([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> Embedding:
+        return (await self._aget_text_embeddings([query]))[0]
+
+    def _get_text_embedding(self, text: str) -> Embedding:
+        return self._get_text_embeddings([text])[0]
+
+    async def _aget_text_embedding(self, text: str) -> Embedding:
+        return (await self._aget_text_embeddings([text]))[0]
 
     def get_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
-        """Embed ``texts`` in order; over-long texts fail (naming their index) before any
-        request is sent."""
-        check_texts(texts, self._spec)
-        return super().get_text_embedding_batch(texts, show_progress=show_progress, **kwargs)
+        """Embed ``texts`` in order; a bad text fails (naming its index) before any request
+        is sent."""
+        with self._whole_batch(texts):
+            return super().get_text_embedding_batch(texts, show_progress=show_progress, **kwargs)
 
     async def aget_text_embedding_batch(
         self, texts: list[str], show_progress: bool = False, **kwargs: Any
     ) -> list[Embedding]:
         """Async twin of :meth:`get_text_embedding_batch`."""
-        check_texts(texts, self._spec)
-        return await super().aget_text_embedding_batch(texts, show_progress=show_progress, **kwargs)
+        with self._whole_batch(texts):
+            return await super().aget_text_embedding_batch(
+                texts, show_progress=show_progress, **kwargs
+            )

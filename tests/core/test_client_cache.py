@@ -1,4 +1,4 @@
-"""ClientPool: one sync client, one async client per event loop, lazily built."""
+"""ClientPool and ClientCache: one sync client, one async client per event loop, lazily built."""
 
 # clean_env (autouse, imported) keeps CLOVASTUDIO_* variables of the outer environment out.
 
@@ -12,7 +12,7 @@ from transport_fakes import BASE, TEST_KEY, clean_env, ok  # noqa: F401
 
 from clova_core.client import AsyncClovaClient
 from clova_core.errors import ClovaConfigurationError
-from clova_core.pool import ClientPool
+from clova_core.client_cache import ClientPool
 from clova_core.ratelimit import RateLimiter
 
 
