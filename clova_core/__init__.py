@@ -76,10 +76,16 @@ from clova_core.types import (
 )
 
 if TYPE_CHECKING:
+    from clova_core.aiohttp_client import DefaultAioHttpClient
     from clova_core.chat_stream import AsyncChatStream, ChatStream
     from clova_core.client import AsyncClovaClient, ClovaClient
     from clova_core.ratelimit_adaptive import AdaptiveRateLimiter
     from clova_core.ratelimit_redis import RedisRateLimiter
+    from clova_core.transport_errors import (
+        CertificateVerifyError,
+        PoolTimeoutError,
+        ResponseTimeoutError,
+    )
 
 _LAZY = {
     "AsyncClovaClient": "clova_core.client",
@@ -88,6 +94,10 @@ _LAZY = {
     "ChatStream": "clova_core.chat_stream",
     "AdaptiveRateLimiter": "clova_core.ratelimit_adaptive",
     "RedisRateLimiter": "clova_core.ratelimit_redis",
+    "DefaultAioHttpClient": "clova_core.aiohttp_client",
+    "CertificateVerifyError": "clova_core.transport_errors",
+    "PoolTimeoutError": "clova_core.transport_errors",
+    "ResponseTimeoutError": "clova_core.transport_errors",
 }
 
 __all__ = [
@@ -103,6 +113,7 @@ __all__ = [
     "AsyncClovaClient",
     "AuthenticationError",
     "BadRequestError",
+    "CertificateVerifyError",
     "ChatModelSpec",
     "ChatRequest",
     "ChatResult",
@@ -115,6 +126,7 @@ __all__ = [
     "ClovaValidationError",
     "ContextLengthExceededError",
     "ContextLimitError",
+    "DefaultAioHttpClient",
     "EmbeddingModelSpec",
     "EmbeddingResult",
     "ImagePart",
@@ -122,6 +134,7 @@ __all__ = [
     "Message",
     "NotFoundError",
     "PermissionDeniedError",
+    "PoolTimeoutError",
     "RagReasoningRequest",
     "RagReasoningResult",
     "RateLimitError",
@@ -130,6 +143,7 @@ __all__ = [
     "RequestTimeoutError",
     "RerankDocument",
     "RerankResult",
+    "ResponseTimeoutError",
     "ResultEvent",
     "RetryPolicy",
     "Segment",

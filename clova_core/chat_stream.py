@@ -45,6 +45,7 @@ from clova_core.client_base import (
 from clova_core.errors import APIConnectionError, APIError, APIResponseError
 from clova_core.request import WireRequest
 from clova_core.sse_events import StreamDecoder
+from clova_core.transport_errors import client_closed_error
 from clova_core.types import ChatResult, ResultEvent, StreamEvent
 
 
@@ -166,6 +167,8 @@ class _StreamState:
 
     def _events(self, http: httpx.Client) -> Generator[StreamEvent, None, None]:
         """One attempt's events, until the ``result`` or the end of the bytes."""
+        if http.is_closed:
+            raise client_closed_error(self.request_id)
         request = self._client.build_request(
             http,
             path=self._wire.path,
@@ -212,6 +215,8 @@ class _StreamState:
 
     async def _aevents(self, http: httpx.AsyncClient) -> AsyncGenerator[StreamEvent, None]:
         """One attempt's events; see :meth:`_events`."""
+        if http.is_closed:
+            raise client_closed_error(self.request_id)
         request = self._client.build_request(
             http,
             path=self._wire.path,

@@ -65,7 +65,7 @@ from clova_core.response import (
 )
 from clova_core.retry import RetryPolicy
 from clova_core.toolkit_client import AsyncToolkitMethods, ToolkitMethods
-from clova_core.transport_errors import deadline_error
+from clova_core.transport_errors import client_closed_error, deadline_error
 from clova_core.types import ChatRequest, ChatResult, ChatTokenCount, EmbeddingResult
 
 __all__ = ["AsyncClovaClient", "ClovaClient"]
@@ -116,6 +116,14 @@ class ClovaClient(ToolkitMethods, BaseClient):
     ``http_client`` is used as is and never closed by us. ``retry_policy`` tunes backoff.
     ``rate_limiter`` (a :class:`~clova_core.ratelimit.RateLimiter`, shareable between
     clients, threads and tasks) holds chat and embedding calls under a QPM / TPM quota.
+
+    ``timeout`` (seconds, or an :class:`httpx.Timeout`; default 60 s, 10 s to connect) bounds
+    each network operation: connecting, each read, each write, waiting for a pooled
+    connection. ``total_timeout`` bounds one whole attempt of a call that is not a stream
+    (default: the read timeout), so a server that trickles bytes cannot stretch it; streams
+    have no total bound. Each must be above 0; ``None`` means no limit. API keys are stripped
+    of surrounding whitespace (a key read from a file keeps its newline); a key with a line
+    break or control character inside is refused.
     """
 
     def __init__(
@@ -130,6 +138,7 @@ class ClovaClient(ToolkitMethods, BaseClient):
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -141,6 +150,7 @@ class ClovaClient(ToolkitMethods, BaseClient):
             retry_policy=retry_policy,
             rate_limiter=rate_limiter,
             owns_http_client=http_client is None,
+            total_timeout=total_timeout,
         )
         self._owns_http_client = http_client is None
         self._http = http_client if http_client is not None else _own_sync_client()
@@ -253,6 +263,8 @@ class ClovaClient(ToolkitMethods, BaseClient):
         never in the traceback of the error raised here."""
         seconds = self.attempt_deadline(self._http)
         error: APIError
+        if self._http.is_closed:
+            raise client_closed_error(request_id)
         try:
             response, content = self._exchange(wire, request_id, seconds)
         except httpx.RequestError as exc:
@@ -296,6 +308,7 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -307,6 +320,7 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
             retry_policy=retry_policy,
             rate_limiter=rate_limiter,
             owns_http_client=http_client is None,
+            total_timeout=total_timeout,
         )
         self._owns_http_client = http_client is None
         self._http = http_client if http_client is not None else _own_async_client()
@@ -417,6 +431,8 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
         """One try; see :meth:`ClovaClient._attempt`."""
         seconds = self.attempt_deadline(self._http)
         error: APIError
+        if self._http.is_closed:
+            raise client_closed_error(request_id)
         try:
             response, content = await _within(seconds, self._exchange(wire, request_id))
         except httpx.RequestError as exc:

@@ -3,7 +3,8 @@
 Only the client's I/O loops retry (never the glue, so retries do not multiply across layers;
 anchors.md pain point 15). What is retried (clova-api.md 8.1): HTTP 408, 429 and 5xx, the
 same codes inside a 200 envelope, connection errors and timeouts. Never retried: other 4xx,
-a TLS certificate that fails verification, a full local connection pool, and a chat whose
+a TLS certificate that fails verification, a closed client, a full local connection pool,
+and a chat whose
 reply timed out after the request was fully sent (the server may still generate and bill that
 answer; embeddings and token counts cost nothing to repeat, so theirs are retried).
 
@@ -32,6 +33,7 @@ from clova_core.constants import (
 from clova_core.errors import APIConnectionError, APIError, APIStatusError, StreamError
 from clova_core.transport_errors import (
     CertificateVerifyError,
+    ClientClosedError,
     PoolTimeoutError,
     ResponseTimeoutError,
 )
@@ -52,7 +54,7 @@ def is_retryable_error(error: APIError, *, idempotent: bool = True) -> bool:
     """Connection errors and timeouts, and status errors (HTTP, envelope or a stream ``error``
     event before anything was delivered) whose status is retryable. Not a certificate
     failure or a full local pool; a late reply only when the call is ``idempotent``."""
-    if isinstance(error, (CertificateVerifyError, PoolTimeoutError)):
+    if isinstance(error, (CertificateVerifyError, ClientClosedError, PoolTimeoutError)):
         return False
     if isinstance(error, ResponseTimeoutError):
         return idempotent

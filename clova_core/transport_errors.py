@@ -4,6 +4,8 @@ The transport errors added to the tree of :mod:`clova_core.errors`::
 
     APIConnectionError
     +-- CertificateVerifyError        the server's TLS certificate is not trusted: never retried
+    +-- ClientClosedError             the client was closed before or during the call: never
+    |                                 retried
     +-- APITimeoutError
         +-- PoolTimeoutError          every local connection was busy: never retried
         +-- ResponseTimeoutError      the request was sent, the reply came too slowly
@@ -37,6 +39,20 @@ from clova_core.errors import (
 
 class CertificateVerifyError(APIConnectionError):
     """The server's TLS certificate could not be verified (never retried)."""
+
+
+class ClientClosedError(APIConnectionError):
+    """The client (or the caller's http_client) was closed before or during the call
+    (never retried: create a new client)."""
+
+
+def client_closed_error(request_id: str) -> ClientClosedError:
+    """The error for a call on a closed client, or one whose client was closed mid-call."""
+    return ClientClosedError(
+        "The CLOVA Studio client was closed (close() / aclose(), or its http_client was "
+        "closed): create a new client for further calls.",
+        request_id=request_id,
+    )
 
 
 class PoolTimeoutError(APITimeoutError):

@@ -35,6 +35,7 @@ from clova_core.errors import (
     RateLimitError,
     StreamError,
 )
+from clova_core.transport_errors import ClientClosedError
 from clova_core.types import ChatRequest, Message, ResultEvent, TokenEvent
 
 __all__ = ["clean_env"]
@@ -209,5 +210,5 @@ async def test_aclose_only_closes_our_own_http_client() -> None:
     await http.aclose()
     own = AsyncClovaClient(api_key=TEST_KEY)
     await own.aclose()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ClientClosedError):  # typed, not retried, not httpx's RuntimeError
         await own.chat(HELLO_V3)

@@ -42,7 +42,7 @@ from clova_core.errors import (
     UnknownModelError,
 )
 from clova_core.models import custom_chat_model
-from clova_core.transport_errors import PoolTimeoutError, ResponseTimeoutError
+from clova_core.transport_errors import ClientClosedError, PoolTimeoutError, ResponseTimeoutError
 from clova_core.types import ChatRequest, Message
 
 __all__ = ["clean_env"]
@@ -396,7 +396,7 @@ def test_close_only_closes_our_own_http_client() -> None:
     assert not http.is_closed
     own = ClovaClient(api_key=TEST_KEY)
     own.close()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ClientClosedError):  # typed, not retried, not httpx's RuntimeError
         own.chat(HELLO_V3)
 
 
