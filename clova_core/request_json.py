@@ -67,8 +67,14 @@ def _render(root: str, link: _Link) -> str:
 
 
 def _check_text(text: str, root: str, link: _Link, *, is_key: bool) -> None:
+    try:
+        text.encode("utf-8")  # a C-speed scan: several times faster than the regex search
+    except UnicodeEncodeError:
+        pass
+    else:
+        return
     match = _SURROGATE.search(text)
-    if match is None:
+    if match is None:  # pragma: no cover - only surrogates fail to encode as UTF-8
         return
     where = f"a key of {_render(root, link)}" if is_key else _render(root, link)
     raise ClovaValidationError(

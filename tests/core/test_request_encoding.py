@@ -221,6 +221,20 @@ def test_very_deep_payloads_state_the_limit_instead_of_recursion_error(
     assert server.requests == []
 
 
+def test_deep_tool_call_arguments_name_the_message() -> None:
+    history = [
+        Message("user", "hi"),
+        Message("assistant", "", tool_calls=[ToolCall("c1", "f", {"x": nested_list(600)})]),
+        Message("tool", "ok", tool_call_id="c1"),
+    ]
+    server = Server(ok(REPLY))
+    with pytest.raises(ClovaValidationError) as info:
+        sync_client(server).chat(ChatRequest(messages=history, model="HCX-005"))
+    assert str(info.value).startswith("messages[1].toolCalls[0].function.arguments.x[0]")
+    assert f"more than {MAX_JSON_DEPTH} levels deep" in str(info.value)
+    assert server.requests == []
+
+
 def test_a_self_containing_extra_body_is_a_typed_error() -> None:
     loop: dict[str, Any] = {}
     loop["self"] = loop
