@@ -13,7 +13,8 @@ here for every framework:
   tools on a model without native structured outputs is that forced call alone (one request).
 * **"Call any one of several tools"** (``tool_choice="required"`` over several tools): sent
   as ``auto`` with an instruction to answer by calling one of the tools. A reply in text is
-  asked again once, with the reply and a firmer instruction appended; a second reply in text
+  asked again once, with the reply and a firmer instruction (repeating the last user
+  request) appended; a second reply in text
   is a :class:`ToolCallRequiredError`. A reply without a tool call is never returned. Cost:
   at most one extra request.
 
@@ -46,6 +47,7 @@ REASK_INSTRUCTION = (
     "You answered in plain text, but this request must be answered by calling one of these "
     "tools: {names}. Call the most suitable one now, with its arguments."
 )
+REASK_REQUEST = "\n\nThe request: {request}"
 
 TurnSteps = Generator[ChatRequest, ChatResult, ChatResult]
 """Yields the requests to send, receives each one's result, returns the turn's result."""
@@ -142,12 +144,15 @@ def _required_call(request: ChatRequest) -> TurnSteps:
     result = yield first
     if result.tool_calls:
         return result
+    reask = REASK_INSTRUCTION.format(names=names)
+    if request_text := last_user_text(request.messages):
+        reask += REASK_REQUEST.format(request=request_text)
     again = replace(
         first,
         messages=[
             *first.messages,
             Message(role="assistant", content=result.content),
-            Message(role="user", content=REASK_INSTRUCTION.format(names=names)),
+            Message(role="user", content=reask),
         ],
     )
     result = yield again
@@ -201,6 +206,17 @@ def answer_from_call(result: ChatResult, name: str) -> ChatResult:
         "schema, so no structured answer was produced.",
         request_id=result.request_id,
     )
+
+
+def last_user_text(messages: Sequence[Message]) -> str:
+    """The text of the last user message (text parts joined), or ``""``."""
+    for message in reversed(messages):
+        if message.role == "user":
+            content = message.content
+            if isinstance(content, str):
+                return content
+            return " ".join(part.text for part in content if isinstance(part, TextPart))
+    return ""
 
 
 def with_instruction(messages: Sequence[Message], instruction: str) -> list[Message]:

@@ -22,10 +22,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from clova_emulator.behaviour.answers import fill_answer
 from clova_emulator.behaviour.conversation import CallOut, ChatCall, FinishReason, Reply
-from clova_emulator.behaviour.evidence import Evidence
 from clova_emulator.behaviour.rag import find_rag, rag_answer
-from clova_emulator.behaviour.schema_values import fill
 from clova_emulator.behaviour.text import has_hangul, join_list, keywords
 from clova_emulator.behaviour.tokenizer import count_tokens, truncate_tokens
 from clova_emulator.behaviour.toolcalls import call_id, plan_tool_calls
@@ -143,9 +142,7 @@ def apply_stop(content: str, stops: list[str]) -> str:
 
 def structured_text(call: ChatCall) -> str:
     """A JSON document valid against the schema, pretty-printed like the docs (clova-api.md 3.7)."""
-    schema = call.schema or {}
-    text = call.request_text()
-    value = fill(schema, Evidence(text))
+    value = fill_answer(call.schema or {}, call)
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 

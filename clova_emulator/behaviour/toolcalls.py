@@ -22,6 +22,7 @@ import re
 import string
 from dataclasses import dataclass, field
 
+from clova_emulator.behaviour.answers import fill_answer
 from clova_emulator.behaviour.conversation import CallOut, ChatCall, ToolDef
 from clova_emulator.behaviour.evidence import Evidence, MissingValueError
 from clova_emulator.behaviour.schema_values import fill
@@ -158,7 +159,19 @@ def plan_tool_calls(call: ChatCall) -> ToolPlan:
     by_name = {tool.name: tool for tool in call.tools}
     if call.forced_tool is not None:
         forced = by_name[call.forced_tool]
-        return ToolPlan() if forced.name in called else _plan(call, [forced], request, forced=True)
+        if forced.name in called:
+            return ToolPlan()
+        if any(turn.role == "tool" for turn in after):
+            # A forced call after tool results is how clients ask for the final answer in a
+            # schema: filled from the results as well as the request (answers.py).
+            arguments = fill_answer(forced.parameters, call)
+            made = CallOut(
+                call_id(call.seed, len(call.turns), 0, forced.name),
+                forced.name,
+                arguments if isinstance(arguments, dict) else {},
+            )
+            return ToolPlan(calls=[made])
+        return _plan(call, [forced], request, forced=True)
     if not called:
         matching = [tool for tool in call.tools if matches(tool, request)]
         if len(matching) > 1 and len(clauses(request)) > 1:
