@@ -10,9 +10,8 @@ live in ``clova_core``; its typed errors reach the caller unchanged.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput, ModelProfile
@@ -20,15 +19,14 @@ from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import AliasChoices, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import AliasChoices, ConfigDict, Field, field_validator
 
 from clova_core import tokens
-from clova_core.constants import DEFAULT_MAX_RETRIES, ENV_API_KEY, ENV_APIGW_API_KEY
+from clova_core.connection import ConnectionSettings
+from clova_core.constants import ENV_API_KEY, ENV_APIGW_API_KEY
 from clova_core.errors import UnsupportedFeatureError
-from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort, get_chat_model
-from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
-from clova_core.ratelimit import RateLimiter
-from clova_core.retry import RetryPolicy
+from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort
+from clova_core.request import resolve_chat_spec
 from clova_core.turns import achat_turn, chat_turn, needs_several_requests
 from clova_core.types import ChatRequest
 from langchain_clova import structured_output
@@ -52,7 +50,7 @@ from langchain_clova.tools import (
 )
 
 
-class ChatClovaX(BaseChatModel):
+class ChatClovaX(ConnectionSettings, BaseChatModel):
     """HyperCLOVA X chat models (HCX-005, HCX-007, HCX-DASH-002, HCX-003, HCX-DASH-001).
 
     Example:
@@ -69,23 +67,12 @@ class ChatClovaX(BaseChatModel):
     function calling on HCX-005 / HCX-DASH-002; images on HCX-005.
     """
 
-    model_config = ConfigDict(
-        populate_by_name=True,
-        protected_namespaces=(),
-        arbitrary_types_allowed=True,
-        extra="forbid",
-    )
+    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
         default=DEFAULT_CHAT_MODEL, validation_alias=AliasChoices("model", "model_name")
     )
     """Model name, e.g. ``"HCX-005"``, ``"HCX-007"``, ``"HCX-003"``."""
-    api_key: SecretStr | None = None
-    """API key; the core reads ``CLOVASTUDIO_API_KEY`` when this is not given."""
-    apigw_api_key: SecretStr | None = None
-    """Legacy API Gateway key, for keys issued before 2025 (two-header auth)."""
-    base_url: str | None = None
-    """API base URL; the core reads ``CLOVASTUDIO_API_BASE_URL``, else the public host."""
     temperature: float | None = None
     """Sampling temperature; 0 is allowed where the API allows it (v3)."""
     max_tokens: int | None = Field(
@@ -109,11 +96,6 @@ class ChatClovaX(BaseChatModel):
     """Ask for AI-filter scores; they appear in ``response_metadata["ai_filter"]``."""
     task_id: str | None = None
     """A tuned model's task id (the request goes to the task's endpoint)."""
-    timeout: float | None = Field(
-        default=None, validation_alias=AliasChoices("timeout", "request_timeout")
-    )
-    max_retries: int = DEFAULT_MAX_RETRIES
-    """Retries of 429 / 5xx / connection errors, done by the core (never stacked)."""
     streaming: bool = False
     """Stream under ``invoke`` too (for callbacks that want tokens)."""
     exact_token_count: bool = False
@@ -121,38 +103,13 @@ class ChatClovaX(BaseChatModel):
     core's local estimate, in ``get_num_tokens_from_messages`` and the pre-flight check."""
     extra_body: dict[str, Any] | None = None
     """Extra request-body fields this package does not model, merged in last."""
-    default_headers: dict[str, str] | None = None
     model_spec: ChatModelSpec | None = Field(default=None, exclude=True)
     """Limits and capabilities for a model the registry does not know
     (``clova_core.models.custom_chat_model``)."""
-    http_client: HttpClient = Field(default=None, exclude=True)
-    http_async_client: AsyncHttpClient = Field(default=None, exclude=True)
-    quota_limiter: RateLimiter | None = Field(default=None, exclude=True)
-    """QPM / TPM limiter held by the core on every request and retry (share one per model);
-    unlike LangChain's ``rate_limiter`` it counts tokens."""
-    retry_policy: RetryPolicy | None = Field(default=None, exclude=True)
-    """Backoff of the core's retries (default 0.5 s doubling to 8 s, ``Retry-After`` honoured)."""
 
-    _pool: ClientPool | None = PrivateAttr(default=None)
-    _pool_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def _core(self) -> ClientPool:
-        """This instance's core clients, built on first use and reused (pooled connections)."""
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ClientPool(
-                    api_key=self.api_key,
-                    apigw_api_key=self.apigw_api_key,
-                    base_url=self.base_url,
-                    timeout=self.timeout,
-                    max_retries=self.max_retries,
-                    default_headers=self.default_headers,
-                    http_client=self.http_client,
-                    async_http_client=self.http_async_client,
-                    rate_limiter=self.quota_limiter,
-                    retry_policy=self.retry_policy,
-                )
-            return self._pool
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        _ = self._spec()  # an unknown model fails here, as in every class of the package
 
     @field_validator("thinking", mode="before")
     @classmethod
@@ -204,9 +161,9 @@ class ChatClovaX(BaseChatModel):
 
     def _spec(self, model: str | None = None) -> ChatModelSpec:
         """The registry entry (or the explicit ``model_spec``) for ``model``."""
-        if self.model_spec is not None and model in (None, self.model):
-            return self.model_spec
-        return get_chat_model(model or self.model)
+        own = model in (None, self.model)
+        request = ChatRequest(messages=(), model=model or self.model, task_id=self.task_id)
+        return resolve_chat_spec(request, self.model_spec if own else None)
 
     # --- request building (pure) --------------------------------------------------------
 
@@ -326,16 +283,6 @@ class ChatClovaX(BaseChatModel):
                 chunk = assembler.chunk(event)
                 if chunk is not None:
                     yield ChatGenerationChunk(message=chunk)
-
-    def close(self) -> None:
-        """Close the sync HTTP client (it is rebuilt on next use)."""
-        if self._pool is not None:
-            self._pool.close()
-
-    async def aclose(self) -> None:
-        """Close both HTTP clients (they are rebuilt on next use)."""
-        if self._pool is not None:
-            await self._pool.aclose()
 
     # --- tokens ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ fires exactly one LLM callback event and takes one ``rate_limiter`` slot.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,20 +30,24 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.bridge.pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import ConfigDict, Field, model_validator
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import ToolSelection
 from typing_extensions import override
 
-from clova_core.constants import DEFAULT_MAX_RETRIES
-from clova_core.models import DEFAULT_CHAT_MODEL, ChatModelSpec, ThinkingEffort
-from clova_core.pool import AsyncHttpClient, ClientPool, HttpClient
-from clova_core.ratelimit import RateLimiter
-from clova_core.request import effective_max_tokens
-from clova_core.retry import RetryPolicy
+from clova_core.client_cache import ClientPool
+from clova_core.connection import ConnectionSettings, caller_stacklevel, renamed_settings
+from clova_core.models import (
+    CHAT_MODELS,
+    DEFAULT_CHAT_MODEL,
+    ChatModelSpec,
+    ThinkingEffort,
+    custom_chat_model,
+)
+from clova_core.request import effective_max_tokens, resolve_chat_spec
 from clova_core.turns import achat_turn, chat_turn, needs_several_requests
 from clova_core.types import ChatRequest
-from llama_index_clova.chat_request import ChatCall, build_chat_request, resolve_spec
+from llama_index_clova.chat_request import ChatCall, build_chat_request
 from llama_index_clova.messages import (
     ChatStreamBuilder,
     chat_response_from_result,
@@ -60,7 +65,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 
-class ClovaX(StructuredOutputLLM):
+class ClovaX(ConnectionSettings, StructuredOutputLLM):
     """HyperCLOVA X chat models (HCX-007, HCX-005, HCX-DASH-002, HCX-003, HCX-DASH-001).
 
     Example::
@@ -71,23 +76,18 @@ class ClovaX(StructuredOutputLLM):
         print(llm.complete("안녕하세요!"))
 
     ``None`` for a generation parameter means "not sent": the server default applies.
-    A model the registry does not know (a new model) needs ``context_window``; ``task_id``
-    calls a tuned task of the base ``model``. Errors are the core's typed errors, unchanged.
-    A misspelled argument is an error, never silently ignored.
+    A model the registry does not know (a new model) needs ``model_spec=``
+    (``clova_core.custom_chat_model(...)``); ``task_id`` calls a tuned task of the base
+    ``model``. A missing key or an unknown model raises when the object is built. Errors
+    are the core's typed errors, unchanged. A misspelled argument is an error, never
+    silently ignored. The connection settings (``api_key``, ``apigw_api_key``,
+    ``base_url``, ``timeout``, ``max_retries``, ``http_async_client``, ``quota_limiter``,
+    ...) are those of every class of the package; pickling leaves the key out.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(default=DEFAULT_CHAT_MODEL, description="CLOVA Studio model name.")
-    api_key: SecretStr | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="API key; read from CLOVASTUDIO_API_KEY when not given.",
-    )
-    base_url: str | None = Field(
-        default=None, description="Base URL; CLOVASTUDIO_API_BASE_URL or the public host."
-    )
     temperature: float | None = Field(default=None, description="Sampling temperature.")
     max_tokens: int | None = Field(
         default=None, description="Output cap (sent as maxTokens or maxCompletionTokens)."
@@ -107,81 +107,66 @@ class ClovaX(StructuredOutputLLM):
     include_ai_filters: bool | None = Field(
         default=None, description="Ask for AI-filter scores (clova-api.md 9.1)."
     )
-    timeout: float | None = Field(default=None, description="Request timeout in seconds.")
-    max_retries: int = Field(
-        default=DEFAULT_MAX_RETRIES, ge=0, description="Retries of 429 / 5xx / connection errors."
-    )
     task_id: str | None = Field(default=None, description="Tuned task id (a tuned model).")
     context_window: int | None = Field(
-        default=None, description="Context window override (required for unknown models)."
+        default=None, description="Context window reported to LlamaIndex (metadata only)."
+    )
+    model_spec: ChatModelSpec | None = Field(
+        default=None,
+        exclude=True,
+        description="Limits and capabilities of a model the registry does not know "
+        "(clova_core.custom_chat_model(...)).",
     )
     num_output: int | None = Field(
         default=None, description="Output tokens reserved by prompt helpers (metadata only)."
     )
-    exact_token_check: bool = Field(
+    exact_token_count: bool = Field(
         default=False,
         description="Ask CLOVA's token calculator for the exact input count before every "
         "request and check the model's limits with it (one extra request each time).",
     )
-    default_headers: dict[str, str] | None = Field(
-        default=None, description="Extra HTTP headers sent with every request."
-    )
-    http_client: HttpClient = Field(
-        default=None, exclude=True, repr=False, description="A custom httpx.Client."
-    )
-    async_http_client: AsyncHttpClient = Field(
-        default=None, exclude=True, repr=False, description="A custom httpx.AsyncClient."
-    )
-    quota_limiter: RateLimiter | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="A clova_core.RateLimiter (QPM / TPM, e.g. RateLimiter.for_model('HCX-005')) "
-        "the core waits on before every request, retries included, so bulk work stays under "
-        "the account's quota instead of meeting 429s. Share one per model. Not LlamaIndex's "
-        "rate_limiter, which paces calls without counting tokens.",
-    )
-    retry_policy: RetryPolicy | None = Field(
-        default=None,
-        exclude=True,
-        repr=False,
-        description="Backoff of the core's retries (clova_core.RetryPolicy); default: "
-        "full-jitter exponential backoff from 0.5 s up to 8 s, Retry-After honoured.",
-    )
 
-    _spec: ChatModelSpec = PrivateAttr()
-    _clients: ClientPool = PrivateAttr()
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_or_legacy_settings(cls, data: Any) -> Any:
+        data = renamed_settings(data, {"exact_token_check": "exact_token_count"}, "ClovaX")
+        if isinstance(data, dict) and data.get("model_spec") is None:
+            model, window = data.get("model", DEFAULT_CHAT_MODEL), data.get("context_window")
+            if window is not None and model not in CHAT_MODELS:
+                # The former way to declare an unknown model: still accepted, with a warning.
+                warnings.warn(
+                    "Declaring an unknown model with context_window= is deprecated; pass "
+                    "model_spec=clova_core.custom_chat_model(...) instead.",
+                    DeprecationWarning,
+                    stacklevel=caller_stacklevel(),
+                )
+                spec = custom_chat_model(
+                    model, context_window=window, max_output_tokens=data.get("num_output")
+                )
+                data = {**data, "model_spec": spec}
+        return data
 
-    def __init__(self, **kwargs: Any) -> None:
-        """Validate the fields, then resolve the model spec and build the sync client.
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        _ = self.spec  # an unknown model fails here, as in every class of the package
 
-        Done after pydantic validation so that the core's typed errors (no API key, unknown
-        model) reach the caller as they are, not wrapped in a ``ValidationError``.
-        """
-        super().__init__(**kwargs)
-        self._spec = resolve_spec(
-            self.model, context_window=self.context_window, num_output=self.num_output
+    @property
+    def exact_token_check(self) -> bool:
+        """Deprecated name of :attr:`exact_token_count`."""
+        warnings.warn(
+            "exact_token_check is deprecated; use exact_token_count.",
+            DeprecationWarning,
+            stacklevel=2,
         )
-        self._clients = ClientPool(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            http_client=self.http_client,
-            async_http_client=self.async_http_client,
-            rate_limiter=self.quota_limiter,
-            retry_policy=self.retry_policy,
-        )
-        _ = self._clients.sync  # a missing key is a ClovaConfigurationError right here
+        return self.exact_token_count
 
-    def close(self) -> None:
-        """Close the sync client's connections (a caller's ``http_client`` is left open)."""
-        self._clients.close()
+    @property
+    def _clients(self) -> ClientPool:
+        return self._core()
 
-    async def aclose(self) -> None:
-        """Close the connections of the running event loop's async client."""
-        await self._clients.aclose()
+    @property
+    def _spec(self) -> ChatModelSpec:
+        return self.spec
 
     @classmethod
     def class_name(cls) -> str:
@@ -189,8 +174,9 @@ class ClovaX(StructuredOutputLLM):
 
     @property
     def spec(self) -> ChatModelSpec:
-        """The registry entry (or custom spec) requests are validated against."""
-        return self._spec
+        """The registry entry (or ``model_spec``) requests are validated against."""
+        request = ChatRequest(messages=(), model=self.model, task_id=self.task_id)
+        return resolve_chat_spec(request, self.model_spec)
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -225,7 +211,7 @@ class ClovaX(StructuredOutputLLM):
             call.request,
             spec=self._spec,
             request_id=call.request_id,
-            exact_token_check=self.exact_token_check,
+            exact_token_check=self.exact_token_count,
         )
         return chat_response_from_result(result)
 
@@ -236,7 +222,7 @@ class ClovaX(StructuredOutputLLM):
             call.request,
             spec=self._spec,
             request_id=call.request_id,
-            exact_token_check=self.exact_token_check,
+            exact_token_check=self.exact_token_count,
         )
         return chat_response_from_result(result)
 
@@ -255,7 +241,7 @@ class ClovaX(StructuredOutputLLM):
             call.request,
             spec=self._spec,
             request_id=call.request_id,
-            exact_token_check=self.exact_token_check,
+            exact_token_check=self.exact_token_count,
         )
 
         def gen() -> ChatResponseGen:
@@ -281,7 +267,7 @@ class ClovaX(StructuredOutputLLM):
             call.request,
             spec=self._spec,
             request_id=call.request_id,
-            exact_token_check=self.exact_token_check,
+            exact_token_check=self.exact_token_count,
         )
 
         async def gen() -> ChatResponseAsyncGen:
