@@ -131,10 +131,25 @@ def _tuned(request: ChatRequest) -> bool:
 def _chat_path(request: ChatRequest, spec: ChatModelSpec) -> str:
     if request.task_id is not None:
         task_id = check_path_segment("task_id", request.task_id)
-        prefix = "/v2" if spec.api_version == 1 else "/v3"
-        return f"{prefix}/tasks/{task_id}/chat-completions"
+        return f"/v{_task_api_version(request, spec)}/tasks/{task_id}/chat-completions"
     model = check_path_segment("model", spec.name)
     return f"/v{spec.api_version}/chat-completions/{model}"
+
+
+def _task_api_version(request: ChatRequest, spec: ChatModelSpec) -> int:
+    """v1-family tasks: /v2/tasks (default) or /v1/tasks (older tuning); v3 tasks: /v3/tasks."""
+    allowed = (2, 1) if spec.api_version == 1 else (3,)
+    version = request.task_api_version
+    if version is None:
+        return allowed[0]
+    if version not in allowed:
+        choices = " or ".join(str(item) for item in sorted(allowed))
+        raise ClovaValidationError(
+            f"task_api_version={version!r} does not fit a task tuned on {spec.name}: use "
+            f"{choices} (1 for tasks made with the older tuning API, whose URL in the CLOVA "
+            "Studio console reads /v1/tasks/...)."
+        )
+    return version
 
 
 def _has_images(request: ChatRequest) -> bool:

@@ -84,11 +84,15 @@ class ChatRequest:
     applies, except ``max_tokens`` (see ``clova_core.request`` for the defaults we send).
     ``response_format`` is a JSON Schema; the output then arrives as JSON text in ``content``.
     ``extra_body`` is merged into the wire body last, for fields this package does not model.
+    ``task_api_version`` picks the tuned-task path: tasks tuned on HCX-003 / HCX-DASH-001 are
+    served under ``/v2/tasks/...`` (the default) and, for tasks made with the older tuning
+    API, under ``/v1/tasks/...`` (pass 1); tasks of v3 models under ``/v3/tasks/...``.
     """
 
     messages: Sequence[Message]
     model: str
     task_id: str | None = None
+    task_api_version: int | None = None
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None

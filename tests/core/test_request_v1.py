@@ -44,6 +44,30 @@ def test_paths(model: str, task_id: str | None, path: str) -> None:
     assert prepare_chat(request, resolve_chat_spec(request)).path == path
 
 
+@pytest.mark.parametrize(
+    ("model", "version", "path"),
+    [
+        ("HCX-003", 1, "/v1/tasks/old-task/chat-completions"),
+        ("HCX-003", 2, "/v2/tasks/old-task/chat-completions"),
+        ("HCX-DASH-001", 1, "/v1/tasks/old-task/chat-completions"),
+    ],
+)
+def test_tasks_of_the_older_tuning_api_live_under_v1(model: str, version: int, path: str) -> None:
+    request = chat(model, task_id="old-task", task_api_version=version)
+    assert prepare_chat(request, resolve_chat_spec(request)).path == path
+
+
+@pytest.mark.parametrize(("model", "version"), [("HCX-003", 3), ("HCX-005", 1), ("HCX-005", 2)])
+def test_a_task_api_version_that_does_not_fit_the_model_is_refused(
+    model: str, version: int
+) -> None:
+    request = ChatRequest(
+        messages=[Message("user", "hi")], model=model, task_id="t1", task_api_version=version
+    )
+    with pytest.raises(ClovaValidationError, match="task_api_version"):
+        prepare_chat(request, resolve_chat_spec(request))
+
+
 def test_full_v1_body_uses_v1_camel_case_names() -> None:
     body = build(
         chat(
