@@ -2,6 +2,8 @@
 ``ClovaXEmbeddings``.
 
 The classes are imported on first access, so ``import langchain_clova`` stays cheap.
+Install with ``pip install "clova-integrations[langchain]"``; without langchain-core,
+importing this package raises :class:`clova_core.extras.MissingExtraError` saying so.
 """
 
 from __future__ import annotations
@@ -9,15 +11,36 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from clova_core.extras import require
+
 if TYPE_CHECKING:
     from langchain_clova.chat_models import ChatClovaX
     from langchain_clova.embeddings import ClovaXEmbeddings
+    from langchain_clova.rag_reasoning import ChatClovaXRAGReasoning, clova_search_tool
+    from langchain_clova.reranker import ClovaXReranker
+    from langchain_clova.segmentation import ClovaXSegmentationSplitter
+    from langchain_clova.summarization import ClovaXSummarizer
 
-__all__ = ["ChatClovaX", "ClovaXEmbeddings"]
+__all__ = [
+    "ChatClovaX",
+    "ChatClovaXRAGReasoning",
+    "ClovaXEmbeddings",
+    "ClovaXReranker",
+    "ClovaXSegmentationSplitter",
+    "ClovaXSummarizer",
+    "clova_search_tool",
+]
+
+require("langchain_core", package="langchain-core", extra="langchain", needed_for=__name__)
 
 _MODULES = {
     "ChatClovaX": "langchain_clova.chat_models",
     "ClovaXEmbeddings": "langchain_clova.embeddings",
+    "ChatClovaXRAGReasoning": "langchain_clova.rag_reasoning",
+    "clova_search_tool": "langchain_clova.rag_reasoning",
+    "ClovaXReranker": "langchain_clova.reranker",
+    "ClovaXSegmentationSplitter": "langchain_clova.segmentation",
+    "ClovaXSummarizer": "langchain_clova.summarization",
 }
 
 

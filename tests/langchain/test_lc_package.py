@@ -1,5 +1,5 @@
-"""Package-level behaviour: lazy, framework-clean import. (Client reuse per instance and per
-event loop is the core ClientPool's job: tests/core/test_pool.py.)"""
+"""Package-level behaviour: lazy, framework-clean import, and a missing extra named. (Client
+reuse per instance and per event loop is the core's job: tests/core.)"""
 
 from __future__ import annotations
 
@@ -17,6 +17,25 @@ print(json.dumps({"before": before, "after": after, "all": langchain_clova.__all
                   "names": [ChatClovaX.__name__, ClovaXEmbeddings.__name__]}))
 """
 
+WITHOUT_LANGCHAIN_CORE = """
+import sys
+
+class BlockLangChainCore:
+    # Behave as if langchain-core were not installed.
+    def find_spec(self, name, path=None, target=None):
+        if name == "langchain_core" or name.startswith("langchain_core."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, BlockLangChainCore())
+from clova_core import ClovaError
+try:
+    import langchain_clova
+except ImportError as error:
+    print(type(error).__name__, isinstance(error, ClovaError), error.name)
+    print(error)
+"""
+
 
 def test_import_is_lazy_and_never_imports_llama_index() -> None:
     done = subprocess.run(
@@ -26,5 +45,28 @@ def test_import_is_lazy_and_never_imports_llama_index() -> None:
     assert result["before"] == []
     assert not any(name.startswith("llama_index") for name in result["after"])
     assert "langchain_clova.chat_models" in result["after"]
-    assert result["all"] == ["ChatClovaX", "ClovaXEmbeddings"]
+    assert {"ChatClovaX", "ClovaXEmbeddings"} <= set(result["all"])
     assert result["names"] == ["ChatClovaX", "ClovaXEmbeddings"]
+
+
+def test_every_public_name_resolves() -> None:
+    import langchain_clova
+
+    for name in langchain_clova.__all__:
+        assert getattr(langchain_clova, name).__name__ == name
+    assert set(langchain_clova.__all__) <= set(dir(langchain_clova))
+
+
+def test_import_without_langchain_core_names_the_extra() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_LANGCHAIN_CORE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.splitlines() == [
+        "MissingExtraError True langchain_core",
+        "langchain_clova needs langchain-core, which is not installed. "
+        'Install it with: pip install "clova-integrations[langchain]"',
+    ]

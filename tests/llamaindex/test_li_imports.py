@@ -1,4 +1,5 @@
-"""``llama_index_clova`` works without LangChain: importing it never loads ``langchain*``."""
+"""``llama_index_clova`` works without LangChain (importing it never loads ``langchain*``), and
+without llama-index-core it says which extra to install."""
 
 from __future__ import annotations
 
@@ -52,5 +53,44 @@ def test_import_does_not_load_langchain_core() -> None:
     assert result.stdout.strip() == "[]"
 
 
+_BLOCK_LLAMA_INDEX = textwrap.dedent(
+    """
+    import sys
+
+    class BlockLlamaIndex:
+        # Behave as if llama-index-core were not installed.
+        def find_spec(self, name, path=None, target=None):
+            if name == "llama_index" or name.startswith("llama_index."):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, BlockLlamaIndex())
+    from clova_core import ClovaError
+    try:
+        import llama_index_clova
+    except ImportError as error:
+        print(type(error).__name__, isinstance(error, ClovaError), error.name)
+        print(error)
+    """
+)
+
+
+def test_import_without_llama_index_core_names_the_extra() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _BLOCK_LLAMA_INDEX],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert result.stdout.splitlines() == [
+        "MissingExtraError True llama_index.core",
+        "llama_index_clova needs llama-index-core, which is not installed. "
+        'Install it with: pip install "clova-integrations[llamaindex]"',
+    ]
+
+
 def test_public_api() -> None:
-    assert llama_index_clova.__all__ == ["ClovaX", "ClovaXEmbedding"]
+    assert {"ClovaX", "ClovaXEmbedding"} <= set(llama_index_clova.__all__)
+    for name in llama_index_clova.__all__:
+        assert getattr(llama_index_clova, name).__name__ == name
