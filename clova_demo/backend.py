@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import httpx
+
 from clova_core.constants import DEFAULT_BASE_URL, ENV_API_KEY, ENV_BASE_URL
 from clova_emulator import Emulator
 
@@ -27,6 +29,33 @@ class Backend:
                 f"({ENV_API_KEY} is not set; answers are deterministic, offline)"
             )
         return f"Backend: CLOVA Studio at {self.base_url} (key from {ENV_API_KEY})"
+
+
+def unreachable_reason(base_url: str, timeout: float = 10.0) -> str | None:
+    """Why ``base_url`` cannot be reached (no route, DNS, refused, TLS), or ``None`` when it
+    answers at all. One HEAD request without the key, through httpx as the clients go (so
+    proxy variables count), made before any job starts so a failure prints nothing else."""
+    try:
+        httpx.request("HEAD", base_url, timeout=timeout)
+    except httpx.TransportError as error:
+        return root_reason(error)
+    return None
+
+
+def root_reason(error: BaseException) -> str:
+    """The innermost cause of ``error``, e.g. ``[Errno 111] Connection refused``."""
+    root = error
+    while root.__cause__ is not None:
+        root = root.__cause__
+    return str(root) or type(root).__name__
+
+
+def unreachable_message(backend: Backend, reason: str) -> str:
+    """One line for a service that cannot be reached: what failed and the two ways out."""
+    return (
+        f"cannot reach CLOVA Studio at {backend.base_url} ({reason}). Check the network and "
+        f"{ENV_BASE_URL}, or unset {ENV_API_KEY} to run the demo against the bundled emulator."
+    )
 
 
 @contextmanager
