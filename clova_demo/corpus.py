@@ -79,3 +79,44 @@ RAG_INSTRUCTIONS = (
     "Answer the question using only the context passages. Quote the fact you use.\n\n"
     "Context:\n{context}\n\nQuestion: {question}"
 )
+
+
+# --- the RAG toolkit pipeline: long documents made of the corpus ----------------------------
+
+TOOLKIT_LANGCHAIN_QUESTION = Question("한라산의 높이는 몇 미터인가요?", "hallasan", "1947")
+TOOLKIT_LLAMAINDEX_QUESTION = Question(
+    "What do the haenyeo women divers of Jeju harvest?", "haenyeo", "abalone"
+)
+
+
+@dataclass(frozen=True)
+class LongDocument:
+    """The corpus passages of one language as one long text, one passage per line, so that
+    segmentation has topic changes to find. ``starts`` are the passages' offsets."""
+
+    id: str
+    text: str
+    starts: tuple[tuple[int, str], ...]
+
+    def passage_at(self, offset: int) -> str:
+        """The id of the passage containing character ``offset`` ("?" when unknown)."""
+        found = "?"
+        for start, passage_id in self.starts:
+            if start <= offset:
+                found = passage_id
+        return found if offset >= 0 else "?"
+
+
+def long_documents() -> list[LongDocument]:
+    """Two long documents (Korean, English) built from the bundled passages."""
+    documents: list[LongDocument] = []
+    for lang in ("ko", "en"):
+        passages = [p for p in load_corpus() if p.lang == lang]
+        starts: list[tuple[int, str]] = []
+        offset = 0
+        for passage in passages:
+            starts.append((offset, passage.id))
+            offset += len(passage.text) + 1
+        text = "\n".join(p.text for p in passages)
+        documents.append(LongDocument(f"korea-{lang}", text, tuple(starts)))
+    return documents

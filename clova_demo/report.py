@@ -53,6 +53,15 @@ class Report:
     def check_answer(self, question: Question, answer: str) -> None:
         self._check(question.fact in answer, f"answer states {question.fact!r} from the passage")
 
+    def check_citation(self, question: Question, answer: str, cited: list[str]) -> None:
+        """The RAG Reasoning answer cites the passage that holds the answer, and states it."""
+        self._check(
+            question.passage_id in cited,
+            f"citation maps back to passage {question.passage_id!r} "
+            f"(cited: {', '.join(cited) or 'none'})",
+        )
+        self._check(question.fact in answer, f"cited answer states {question.fact!r}")
+
     def check_tools(self, log: ToolLog, expected: set[str]) -> None:
         self._check(
             expected <= set(log.calls),
