@@ -1,15 +1,17 @@
 """Answers in a schema after tool calls: what a model would copy from the tool results.
 
-A structured answer (``responseFormat``, or a forced function) given after tool results in
-the same user turn is filled first from the results' own fields: a top-level property whose
-name is a key of a JSON tool result takes that value when its type fits; every other slot is
-filled from the request and the results' text as usual (``schema_values.fill``). Before any
-tool result this is the plain fill from the request.
+A structured answer (``responseFormat``, or a forced function) is filled first from the
+fields of the data it is given: JSON objects in this turn's tool results, and flat JSON
+objects quoted in the request itself (LlamaIndex's agent, for one, sends the whole
+conversation, tool results included, as one user message). A top-level property whose name
+is a key of such an object takes that value when its type fits; every other slot is filled
+from the request and the results' text as usual (``schema_values.fill``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,15 +29,20 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+_FLAT_OBJECT_RE = re.compile(r"\{[^{}]*\}")
+
+
 def _results(call: ChatCall) -> list[str]:
     """The tool results' text after the last user message."""
     return [turn.text for turn in call.turns[call.last_user_index() + 1 :] if turn.role == "tool"]
 
 
 def result_fields(call: ChatCall) -> dict[str, Any]:
-    """Top-level fields of the JSON-object tool results of this turn (later ones win)."""
+    """Top-level fields of the JSON objects quoted in the request and of this turn's tool
+    results (later ones win)."""
     fields: dict[str, Any] = {}
-    for text in _results(call):
+    quoted = _FLAT_OBJECT_RE.findall(call.request_text())
+    for text in [*quoted, *_results(call)]:
         try:
             value = json.loads(text)
         except ValueError:

@@ -22,7 +22,7 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from clova_emulator.behaviour.answers import fill_answer
+from clova_emulator.behaviour.answers import fill_answer, result_fields
 from clova_emulator.behaviour.conversation import CallOut, ChatCall, ToolDef
 from clova_emulator.behaviour.evidence import Evidence, MissingValueError
 from clova_emulator.behaviour.schema_values import fill
@@ -161,9 +161,9 @@ def plan_tool_calls(call: ChatCall) -> ToolPlan:
         forced = by_name[call.forced_tool]
         if forced.name in called:
             return ToolPlan()
-        if any(turn.role == "tool" for turn in after):
-            # A forced call after tool results is how clients ask for the final answer in a
-            # schema: filled from the results as well as the request (answers.py).
+        if any(turn.role == "tool" for turn in after) or result_fields(call):
+            # A forced call after tool results (or over quoted data) is how clients ask for
+            # a final answer in a schema: filled from that data as well (answers.py).
             arguments = fill_answer(forced.parameters, call)
             made = CallOut(
                 call_id(call.seed, len(call.turns), 0, forced.name),

@@ -234,3 +234,13 @@ def test_any_tool_with_a_stream_is_delivered_whole(chats: Chats) -> None:
     assert len(chunks) == 1
     assert [(c["name"], c["args"]) for c in chunks[0].tool_calls] == [("add", {"a": 2, "b": 3})]
     assert not chats(1)[0].stream
+
+
+@pytest.mark.vcr
+def test_create_agent_structured_response_replayed() -> None:
+    # Replayed from tests/langchain/cassettes (recorded against the emulator; see the README
+    # for re-recording against the real service).
+    agent = create_agent(
+        ChatClovaX(model="HCX-007"), [get_weather, find_hotel], response_format=TripPlan
+    )
+    _check_plan(agent.invoke({"messages": [("user", QUESTION)]}))
