@@ -21,6 +21,7 @@ Dask is imported only when a job starts: install it with ``pip install "dask[dis
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -28,12 +29,12 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from clova_core.errors import ClovaConfigurationError, ClovaValidationError
 
 MANIFEST = "manifest.json"
-VECTOR_TYPE = "d"
+VECTOR_TYPE: Literal["d"] = "d"
 """Vectors are stored as native float64, so they read back exactly as they were returned."""
 
 
@@ -124,7 +125,7 @@ def embed_batch(embedder: Any, index: int, texts: list[str], output_dir: str) ->
     if path.exists():
         return 0
     vectors = embed_texts(embedder, texts)
-    values = array(VECTOR_TYPE)
+    values: array[float] = array(VECTOR_TYPE)
     dimensions = len(vectors[0]) if vectors else 0
     for vector in vectors:
         if len(vector) != dimensions:
@@ -147,12 +148,8 @@ def embed_on_dask(
     ``output_dir``, skipping the batches a previous run finished. Read the vectors back with
     :func:`load_vectors`. ``retries``: extra attempts of a batch whose task raised (a worker
     that dies is handled by Dask itself)."""
-    try:
-        from distributed import wait
-    except ImportError as error:
-        raise ClovaConfigurationError(
-            "embed_on_dask needs Dask: pip install 'dask[distributed]'"
-        ) from error
+    if importlib.util.find_spec("distributed") is None:
+        raise ClovaConfigurationError("embed_on_dask needs Dask: pip install 'dask[distributed]'")
     folder = Path(output_dir)
     pending = prepare(folder, texts, batch_size)
     batches = -(-len(texts) // batch_size)
@@ -170,9 +167,7 @@ def embed_on_dask(
             )
             for index in pending
         ]
-        wait(futures)
-        for future in futures:
-            future.result()  # the first failure, if any, with its own traceback
+        client.gather(futures)  # raises the first failure, with its own traceback
     return BulkReport(len(pending), batches - len(pending), len(texts))
 
 
@@ -186,7 +181,7 @@ def load_vectors(output_dir: str | os.PathLike[str]) -> list[list[float]]:
         path = batch_path(folder, index)
         if not path.exists():
             raise ClovaConfigurationError(f"{path.name} is missing: run the job again to finish")
-        values = array(VECTOR_TYPE)
+        values: array[float] = array(VECTOR_TYPE)
         values.frombytes(path.read_bytes())
         count = min(batch_size, texts - index * batch_size)
         width = len(values) // count
