@@ -167,7 +167,12 @@ def embed_on_dask(
             )
             for index in pending
         ]
-        client.gather(futures)  # raises the first failure, with its own traceback
+        # Wait for every batch, failed or not, before raising: no task of this run is still
+        # sending when the caller reruns the job.
+        client.gather(futures, errors="skip")
+        for future in futures:
+            if future.status == "error":
+                future.result()  # the first failure, with its own traceback
     return BulkReport(len(pending), batches - len(pending), len(texts))
 
 
