@@ -1,6 +1,6 @@
 """Model-aware feature shaping: thinking, tools, tool choice, structured output, max tokens.
 
-Rules (clova-api.md 3.5-3.7, 4; defaults documented in :mod:`clova_core.request`):
+Rules (defaults documented in :mod:`clova_core.request`):
 
 * Thinking exists only where ``spec.supports_thinking`` (HCX-007) and never on tuned tasks.
   Elsewhere ``thinking=None`` / ``"none"`` is simply omitted and any other effort is an
@@ -24,6 +24,9 @@ Rules (clova-api.md 3.5-3.7, 4; defaults documented in :mod:`clova_core.request`
   :mod:`clova_core.turns` runs the tool turns first and produces the answer after them.
   The schema goes through :func:`clova_core.schema.normalize_schema`.
 """
+
+# Sources: clova-api.md 3.5 (thinking), 3.6 (function calling), 3.7 (structured outputs),
+# 4 (models), 3.1 (tuned tasks).
 
 from __future__ import annotations
 
@@ -67,7 +70,7 @@ def _unsupported(
 ) -> UnsupportedFeatureError:
     if tuned:
         return UnsupportedFeatureError(
-            f"{feature} is not available on tuned tasks (clova-api.md 3.1). Call a base model "
+            f"{feature} is not available on tuned tasks. Call a base model "
             f"instead: {models_supporting(flag)}."
         )
     return UnsupportedFeatureError(
@@ -76,7 +79,7 @@ def _unsupported(
 
 
 def thinking_conflicts(request: ChatRequest, *, has_images: bool, has_stop: bool) -> list[str]:
-    """The request fields that rule out reasoning (clova-api.md 3.5)."""
+    """The request fields that rule out reasoning."""
     conflicts = []
     if request.tools:
         conflicts.append("tools")
@@ -114,8 +117,8 @@ def plan_thinking(
         listed = ", ".join(conflicts)
         raise ClovaValidationError(
             f"thinking={effort!r} cannot be combined with {listed} on {spec.name}: CLOVA "
-            "allows reasoning only without tools, response_format, stop and images "
-            f"(clova-api.md 3.5-3.7). Set thinking='none' (or leave it unset) to keep {listed}, "
+            "allows reasoning only without tools, response_format, stop and images. "
+            f"Set thinking='none' (or leave it unset) to keep {listed}, "
             f"or remove {listed} to keep reasoning."
         )
     return ThinkingPlan(wire={"effort": effort}, active=True)
@@ -132,7 +135,7 @@ def tools_to_wire(
     if has_images:
         raise ClovaValidationError(
             "tools cannot be combined with image input: CLOVA's function calling does not "
-            "accept images (clova-api.md 3.6). Describe the image in a separate call first, "
+            "accept images. Describe the image in a separate call first, "
             "or drop the tools for this turn."
         )
     wire: list[dict[str, Any]] = []
@@ -258,7 +261,7 @@ def response_format_to_wire(
         raise _unsupported("structured output (response_format)", spec, tuned, "structured_output")
     if request.tools:
         raise ClovaValidationError(
-            "response_format cannot be combined with tools on CLOVA (clova-api.md 3.7). Use "
+            "response_format cannot be combined with tools in one CLOVA request. Use "
             "either structured output or function calling in one request."
         )
     if not isinstance(request.response_format, Mapping):
@@ -292,14 +295,14 @@ def resolve_max_tokens(
         if has_tools and explicit < MIN_TOOL_OUTPUT_TOKENS:
             raise ClovaValidationError(
                 f"max_tokens={explicit} is too small for function calling: CLOVA needs "
-                f"{field} >= {MIN_TOOL_OUTPUT_TOKENS} when tools are given (clova-api.md 3.6). "
+                f"{field} >= {MIN_TOOL_OUTPUT_TOKENS} when tools are given. "
                 f"Set max_tokens to at least {MIN_TOOL_OUTPUT_TOKENS} or leave it unset."
             )
         return explicit
     if has_tools and spec.max_output_tokens < MIN_TOOL_OUTPUT_TOKENS:
         raise ClovaValidationError(
             f"{spec.name} allows at most {spec.max_output_tokens} output tokens, but function "
-            f"calling needs {MIN_TOOL_OUTPUT_TOKENS} (clova-api.md 3.6); drop the tools or use "
+            f"calling needs {MIN_TOOL_OUTPUT_TOKENS}; drop the tools or use "
             f"a model with a larger output limit: {models_supporting('tools')}."
         )
     if thinking_active:

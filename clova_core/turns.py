@@ -1,6 +1,6 @@
 """Chat turns the client completes over more than one request, when one request cannot.
 
-Two contracts CLOVA's wire cannot state in one request (clova-api.md 3.6, 3.7), both decided
+Two contracts CLOVA's wire cannot state in one request, both decided
 here for every framework:
 
 * **A structured answer after tool turns** (tools *and* ``response_format``): the request is
@@ -22,6 +22,9 @@ Everything else is one request, sent as it is. :func:`turn_steps` holds the logi
 generator (it yields requests and receives their results); :func:`chat_turn` and
 :func:`achat_turn` only run it with a sync or async client.
 """
+
+# Sources: clova-api.md 3.6 (toolChoice is auto, none or one named function), 3.7
+# (responseFormat excludes tools), 3.2 (one leading system message).
 
 from __future__ import annotations
 
@@ -221,7 +224,7 @@ def last_user_text(messages: Sequence[Message]) -> str:
 
 def with_instruction(messages: Sequence[Message], instruction: str) -> list[Message]:
     """``messages`` with ``instruction`` appended to the leading system message (CLOVA takes
-    one system message, first; clova-api.md 3.2), or in a new one."""
+    one system message, first), or in a new one."""
     if messages and messages[0].role == "system":
         system = messages[0]
         content = system.content

@@ -34,7 +34,8 @@ from llama_index.core.types import Model, PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
 
 from clova_core.errors import UnsupportedFeatureError
-from clova_core.models import ChatModelSpec, models_supporting
+from clova_core.features import structured_output_method
+from clova_core.models import ChatModelSpec
 
 dispatcher = get_dispatcher(__name__)
 
@@ -50,21 +51,19 @@ class Strategy(str, Enum):
 def choose_strategy(spec: ChatModelSpec, mode: PydanticProgramMode, *, tuned: bool) -> Strategy:
     """The strategy for ``spec``, or an :class:`UnsupportedFeatureError` when there is none.
 
-    Tuned tasks have neither function calling nor structured outputs.
+    The core decides the method (:func:`clova_core.features.structured_output_method`); tuned
+    tasks have neither function calling nor structured outputs.
     """
     if mode != PydanticProgramMode.DEFAULT:
         return Strategy.INHERITED
-    if spec.supports_structured_output and not tuned:
-        return Strategy.NATIVE_JSON
-    if spec.supports_tools and not tuned:
-        return Strategy.INHERITED
-    raise UnsupportedFeatureError(
-        f"Structured output needs native structured outputs "
-        f"({models_supporting('structured_output')}) or function calling "
-        f"({models_supporting('tools')}); {spec.name}"
-        f"{' (tuned task)' if tuned else ''} has neither. Use one of those models, or set "
-        "pydantic_program_mode=PydanticProgramMode.LLM to parse plain text yourself."
-    )
+    try:
+        method = structured_output_method(spec, tuned=tuned)
+    except UnsupportedFeatureError as error:
+        raise UnsupportedFeatureError(
+            f"{error} Or set pydantic_program_mode=PydanticProgramMode.LLM to parse plain text "
+            "yourself."
+        ) from None
+    return Strategy.NATIVE_JSON if method == "json_schema" else Strategy.INHERITED
 
 
 def response_schema(output_cls: type[BaseModel]) -> dict[str, Any]:
