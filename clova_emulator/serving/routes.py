@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from clova_emulator.api import chat, embeddings, openai_compat
+from clova_emulator.api import chat, embeddings, openai_compat, rag_reasoning, toolkit
 from clova_emulator.observe import RequestRecord
 from clova_emulator.serving.auth import authenticate
 from clova_emulator.serving.envelope import EmulatedApiError, native_envelope, openai_error
@@ -62,6 +62,10 @@ ROUTES: tuple[Route, ...] = (
         r"/v1/api-tools/embedding/(?P<segment>[^/]+)(?:/(?P<app>[^/]+))?/?",
         embeddings.embedding,
     ),
+    _route("POST", r"/v1/api-tools/segmentation/?", toolkit.segmentation),
+    _route("POST", r"/v1/api-tools/reranker/?", toolkit.reranker),
+    _route("POST", r"/v1/api-tools/summarization/v2/?", toolkit.summarization),
+    _route("POST", r"/v1/api-tools/rag-reasoning/?", rag_reasoning.rag_reasoning),
     _route("POST", r"/v1/openai/chat/completions/?", openai_compat.chat_completions),
     _route("POST", r"/v1/openai/embeddings/?", openai_compat.embeddings),
     _route("GET", r"/v1/openai/models/?", openai_compat.models),
