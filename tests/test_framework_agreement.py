@@ -19,10 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
-from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 
 from clova_core import errors
 from clova_core.models import custom_chat_model
+from clova_core.turns import ToolCallRequiredError
+from clova_core.types import Tool
 from langchain_clova import ChatClovaX, ClovaXEmbeddings
 from llama_index_clova import ClovaX, ClovaXEmbedding
 
@@ -112,6 +114,74 @@ def _li_chat(llm: ClovaX) -> Any:
     return llm.chat([ChatMessage(role=MessageRole.USER, content="hi")]).message.content
 
 
+# Tools and answer schemas: the same core Tool / JSON schema given each framework's way (an
+# OpenAI-format dict to bind_tools, a core Tool to ClovaX.chat), so the two send equal bodies.
+WEATHER_PARAMETERS = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+}
+WEATHER_TOOLS = [
+    Tool("get_weather", "Weather of a city.", WEATHER_PARAMETERS),
+    Tool("find_hotel", "A hotel in a city.", WEATHER_PARAMETERS),
+]
+PLAN_SCHEMA = {
+    "title": "TripPlan",
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+}
+
+
+def _tool_dicts(count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description,
+                "parameters": tool.parameters,
+            },
+        }
+        for tool in WEATHER_TOOLS[:count]
+    ]
+
+
+def _lc_tools(count: int, **bind: Any) -> Callable[[ChatClovaX], Any]:
+    def call(model: ChatClovaX) -> Any:
+        reply = model.bind_tools(_tool_dicts(count), **bind).invoke("Plan Seoul.")
+        return reply.content, [(c["name"], c["args"]) for c in reply.tool_calls]
+
+    return call
+
+
+def _li_tools(count: int, **options: Any) -> Callable[[ClovaX], Any]:
+    def call(llm: ClovaX) -> Any:
+        message = ChatMessage(role=MessageRole.USER, content="Plan Seoul.")
+        reply = llm.chat([message], tools=WEATHER_TOOLS[:count], **options).message
+        blocks = [block for block in reply.blocks if isinstance(block, ToolCallBlock)]
+        return reply.content or "", [(block.tool_name, block.tool_kwargs) for block in blocks]
+
+    return call
+
+
+def _answer_reply(request: httpx.Request) -> httpx.Response:
+    """Text to the tool turn, the answer to a forced function or a response schema."""
+    body = json.loads(request.content)
+    message: dict[str, Any] = {"role": "assistant", "content": "Seoul it is."}
+    if isinstance(body.get("toolChoice"), dict):
+        name = body["toolChoice"]["function"]["name"]
+        call = {"id": "call_1", "type": "function", "function": {"name": name}}
+        call["function"]["arguments"] = {"city": "Seoul"}
+        message = {"role": "assistant", "content": "", "toolCalls": [call]}
+    elif "responseFormat" in body:
+        message["content"] = '{"city": "Seoul"}'
+    result = {"message": message, "finishReason": "stop", "created": 1, "seed": 7}
+    return httpx.Response(
+        200, json={"status": {"code": "20000", "message": "OK"}, "result": result}
+    )
+
+
 @dataclass(frozen=True)
 class ChatRow:
     id: str
@@ -179,6 +249,56 @@ CHAT_ROWS: list[ChatRow] = [
         "thinking on a model without it",
         {"model": "HCX-005", "thinking": "high"},
         errors.UnsupportedFeatureError,
+    ),
+    # thinking with tools: unset sends effort none, an explicit effort is a typed error
+    ChatRow(
+        "tools on HCX-007, thinking unset",
+        {"model": "HCX-007"},
+        langchain=_lc_tools(1),
+        llamaindex=_li_tools(1),
+    ),
+    ChatRow(
+        "tools on HCX-007 with thinking high",
+        {"model": "HCX-007", "thinking": "high"},
+        errors.ClovaValidationError,
+        langchain=_lc_tools(1),
+        llamaindex=_li_tools(1),
+    ),
+    # tool choice: one named tool is forced; "any of several" is asked for, re-asked once,
+    # then a typed error (the reply here is always text)
+    ChatRow(
+        "tool choice by name",
+        {"model": "HCX-005"},
+        langchain=_lc_tools(2, tool_choice="find_hotel"),
+        llamaindex=_li_tools(2, tool_choice="find_hotel"),
+        reply=_answer_reply,
+    ),
+    ChatRow(
+        "any of several tools",
+        {"model": "HCX-005"},
+        ToolCallRequiredError,
+        langchain=_lc_tools(2, tool_choice="any"),
+        llamaindex=_li_tools(2, tool_choice="required"),
+    ),
+    # structured answer after the tool turn: a forced function, or native on HCX-007
+    *[
+        ChatRow(
+            f"tools and an answer schema on {model}",
+            {"model": model},
+            langchain=_lc_tools(2, response_format=PLAN_SCHEMA),
+            llamaindex=_li_tools(2, response_format=PLAN_SCHEMA),
+            reply=_answer_reply,
+        )
+        for model in ("HCX-005", "HCX-007", "HCX-DASH-002")
+    ],
+    ChatRow(
+        "answer schema on a model without tools",
+        {"model": "HCX-003"},
+        errors.UnsupportedFeatureError,
+        langchain=lambda model: model.bind(response_format=PLAN_SCHEMA).invoke("hi"),
+        llamaindex=lambda llm: llm.chat(
+            [ChatMessage(role=MessageRole.USER, content="hi")], response_format=PLAN_SCHEMA
+        ),
     ),
 ]
 
