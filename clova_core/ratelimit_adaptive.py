@@ -15,7 +15,8 @@ clients call it when a limiter has it, see :class:`~clova_core.quota.QuotaFeedba
   of the last window, whichever is lower; at most once per twentieth of a window, so the
   requests already in flight when the server said no do not cut it again.
 
-``Retry-After`` holds every caller of the limiter until it passes.
+``Retry-After`` holds every caller of the limiter until it passes, those already waiting
+for a slot included (they take a new one after it).
 """
 
 from __future__ import annotations
@@ -154,12 +155,21 @@ class AdaptiveRateLimiter:
             now = self._clock()
             return self._schedule.reserve(tokens, now, self._hold_until) - now
 
+    def _held(self) -> bool:
+        """Whether a ``Retry-After`` arrived while a caller slept: its slot is then void."""
+        with self._lock:
+            return self._hold_until > self._clock()
+
     def acquire(self, tokens: int = 0) -> None:
         """Block the calling thread until a request of ``tokens`` may be sent."""
-        if (wait := self.reserve(tokens)) > 0:
+        while (wait := self.reserve(tokens)) > 0:
             time.sleep(wait)
+            if not self._held():
+                return
 
     async def aacquire(self, tokens: int = 0) -> None:
         """Wait without blocking the event loop until a request may be sent."""
-        if (wait := self.reserve(tokens)) > 0:
+        while (wait := self.reserve(tokens)) > 0:
             await asyncio.sleep(wait)
+            if not self._held():
+                return
