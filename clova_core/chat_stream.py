@@ -167,7 +167,7 @@ class _StreamState:
 
     def _events(self, http: httpx.Client) -> Generator[StreamEvent, None, None]:
         """One attempt's events, until the ``result`` or the end of the bytes."""
-        if http.is_closed:
+        if self._client.closed or http.is_closed:
             raise client_closed_error(self.request_id)
         request = self._client.build_request(
             http,
@@ -215,7 +215,7 @@ class _StreamState:
 
     async def _aevents(self, http: httpx.AsyncClient) -> AsyncGenerator[StreamEvent, None]:
         """One attempt's events; see :meth:`_events`."""
-        if http.is_closed:
+        if self._client.closed or http.is_closed:
             raise client_closed_error(self.request_id)
         request = self._client.build_request(
             http,

@@ -48,6 +48,7 @@ from clova_core.client_base import (
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import APIError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, ChatModelSpec, get_embedding_model
+from clova_core.open_sockets import OpenSockets
 from clova_core.ratelimit import RateLimiter
 from clova_core.request import (
     WireRequest,
@@ -154,6 +155,9 @@ class ClovaClient(ToolkitMethods, BaseClient):
         )
         self._owns_http_client = http_client is None
         self._http = http_client if http_client is not None else _own_sync_client()
+        self._sockets = OpenSockets()
+        if self._owns_http_client:
+            self._request_extensions = {"trace": self._sockets.trace}
 
     def chat(
         self,
@@ -212,9 +216,13 @@ class ClovaClient(ToolkitMethods, BaseClient):
         return parse_embedding_token_count(self._post(wire, rid), request_id=rid)
 
     def close(self) -> None:
-        """Close the HTTP client if this client created it."""
+        """Close the HTTP client if this client created it, also the connections of calls
+        still in flight in other threads (they fail with a connection error)."""
         if self._owns_http_client:
+            self.closed = True
+            self._sockets.shutdown()  # first: closing the pool detaches the sockets
             self._http.close()
+            self._sockets.shutdown()  # any opened by a retry that raced the close
 
     def __enter__(self) -> ClovaClient:
         return self
@@ -263,12 +271,16 @@ class ClovaClient(ToolkitMethods, BaseClient):
         never in the traceback of the error raised here."""
         seconds = self.attempt_deadline(self._http)
         error: APIError
-        if self._http.is_closed:
+        if self.closed or self._http.is_closed:
             raise client_closed_error(request_id)
         try:
             response, content = self._exchange(wire, request_id, seconds)
         except httpx.RequestError as exc:
             error = transport_error(exc, request_id)
+        except RuntimeError:  # httpx: "the client has been closed", in a race with close()
+            if not self._http.is_closed:
+                raise
+            error = client_closed_error(request_id)
         except TimeoutError:
             error = deadline_error(seconds or 0.0, request_id)
         else:
@@ -384,6 +396,7 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""
         if self._owns_http_client:
+            self.closed = True
             await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClovaClient:
@@ -431,12 +444,16 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
         """One try; see :meth:`ClovaClient._attempt`."""
         seconds = self.attempt_deadline(self._http)
         error: APIError
-        if self._http.is_closed:
+        if self.closed or self._http.is_closed:
             raise client_closed_error(request_id)
         try:
             response, content = await _within(seconds, self._exchange(wire, request_id))
         except httpx.RequestError as exc:
             error = transport_error(exc, request_id)
+        except RuntimeError:  # httpx: "the client has been closed", in a race with aclose()
+            if not self._http.is_closed:
+                raise
+            error = client_closed_error(request_id)
         except (TimeoutError, asyncio.TimeoutError):
             error = deadline_error(seconds or 0.0, request_id)
         else:

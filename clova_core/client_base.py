@@ -315,6 +315,9 @@ class BaseClient:
         self.default_headers: dict[str, str] = dict(default_headers or {})
         self._fixed_headers: dict[tuple[Any, ...], dict[str, str]] = {}
         self._urls: dict[str, httpx.URL] = {}
+        self._request_extensions: dict[str, Any] = {}
+        self.closed = False
+        """Set by ``close()`` / ``aclose()``: no new attempt starts, retries included."""
         # Our own httpx client gets the default timeout; a caller's client keeps its own
         # unless a timeout is passed explicitly.
         if isinstance(timeout, (int, float)):
@@ -408,6 +411,8 @@ class BaseClient:
     ) -> httpx.Request:
         """A ``POST {base_url}{path}`` with a JSON body."""
         extra: dict[str, Any] = {} if self.timeout is None else {"timeout": self.timeout}
+        if self._request_extensions:
+            extra["extensions"] = self._request_extensions
         return http_client.build_request(
             "POST",
             self._url(path),
