@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from clova_core.client_base import new_request_id
+from clova_core.rag_reasoning_wire import parse_rag_reasoning, prepare_rag_reasoning
 from clova_core.request import WireRequest
 from clova_core.toolkit_types import (
     RagReasoningRequest,
@@ -29,11 +30,9 @@ from clova_core.toolkit_types import (
     SummaryResult,
 )
 from clova_core.toolkit_wire import (
-    parse_rag_reasoning,
     parse_rerank,
     parse_segmentation,
     parse_summary,
-    prepare_rag_reasoning,
     prepare_rerank,
     prepare_segmentation,
     prepare_summarization,

@@ -1,4 +1,5 @@
-"""Pure request builders and response parsers for the RAG toolkit.
+"""Pure request builders and response parsers for segmentation, the reranker and summarization
+(RAG Reasoning: :mod:`clova_core.rag_reasoning_wire`).
 
 ::
 
@@ -6,8 +7,6 @@
     POST /v1/api-tools/reranker          query + documents[{id, doc}] -> result (answer with
                                          <doc-ID> tags), citedDocuments, suggestedQueries, usage
     POST /v1/api-tools/summarization/v2  texts[] -> text, inputTokens
-    POST /v1/api-tools/rag-reasoning     v3 messages + tools -> message (toolCalls, or an
-                                         answer citing <doc-ID> from search_result outputs)
 
 Every documented limit is checked here, before anything is sent, with a
 :class:`~clova_core.errors.ClovaValidationError` that says what to change. Undocumented
@@ -22,30 +21,22 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from clova_core.citations import check_documents, parse_citations, search_results_in
+from clova_core.citations import check_documents, parse_citations
 from clova_core.errors import APIResponseError, ClovaValidationError, ContextLimitError
-from clova_core.features import tool_choice_to_wire, tools_to_wire
-from clova_core.messages import messages_to_wire
-from clova_core.models import ChatModelSpec
 from clova_core.request import WireRequest
-from clova_core.response import parse_chat_result
 from clova_core.tokens import estimate_tokens, lower_bound_tokens
 from clova_core.toolkit_types import (
-    RagReasoningRequest,
-    RagReasoningResult,
     RerankDocument,
     RerankResult,
     Segment,
     SegmentationResult,
     SummaryResult,
 )
-from clova_core.types import ChatRequest, Usage
-from clova_core.validation import sampling_fields
+from clova_core.types import Usage
 
 SEGMENTATION_PATH = "/v1/api-tools/segmentation"
 RERANKER_PATH = "/v1/api-tools/reranker"
 SUMMARIZATION_PATH = "/v1/api-tools/summarization/v2"
-RAG_REASONING_PATH = "/v1/api-tools/rag-reasoning"
 
 SEGMENTATION_MAX_CHARS = 120_000
 SUMMARIZATION_MAX_CHARS = 35_000
@@ -53,20 +44,8 @@ SUMMARIZATION_MAX_CHARS = 35_000
 RERANKER_MAX_INPUT_TOKENS = 128_000
 MAX_TOOLKIT_OUTPUT_TOKENS = 4_095
 """Reranker and RAG Reasoning: ``maxTokens < 4096``."""
-RAG_MIN_OUTPUT_TOKENS = 1_024
 DEFAULT_TOOLKIT_OUTPUT_TOKENS = 1_024
 """The server's default ``maxTokens`` for both; what we count against a quota when unset."""
-
-RAG_REASONING_SPEC = ChatModelSpec(
-    name="RAG Reasoning",
-    api_version=3,
-    # [gap] the context window of the RAG Reasoning model is not documented; the reranker's
-    # 128,000 input tokens is assumed [inference]. Only used to shape messages and tools.
-    context_window=RERANKER_MAX_INPUT_TOKENS,
-    max_input_tokens=RERANKER_MAX_INPUT_TOKENS,
-    max_output_tokens=MAX_TOOLKIT_OUTPUT_TOKENS,
-    supports_tools=True,
-)
 
 
 def _text_field(text: object, what: str, limit: int) -> str:
@@ -82,7 +61,7 @@ def _text_field(text: object, what: str, limit: int) -> str:
     return text
 
 
-def _int_field(name: str, value: object, *, low: int, high: int | None = None, auto: bool) -> int:
+def int_field(name: str, value: object, *, low: int, high: int | None = None, auto: bool) -> int:
     """An integer in ``low..high``, or -1 ("the model chooses") when ``auto``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ClovaValidationError(f"{name} must be an integer, got {value!r}.")
@@ -116,11 +95,6 @@ def _min_default_message(prefix: str, max_size: int) -> str:
     )
 
 
-def _put(body: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None:
-        body[key] = value
-
-
 # --- segmentation ------------------------------------------------------------------------
 
 
@@ -148,16 +122,14 @@ def prepare_segmentation(
             )
         body["alpha"] = alpha
     if seg_count is not None:
-        body["segCnt"] = _int_field("seg_count", seg_count, low=1, auto=True)
+        body["segCnt"] = int_field("seg_count", seg_count, low=1, auto=True)
     if post_process is not None:
         body["postProcess"] = _bool_field("post_process", post_process)
     max_size = 1000 if post_process_max_size is None else post_process_max_size
     if post_process_max_size is not None:
-        body["postProcessMaxSize"] = _int_field(
-            "post_process_max_size", max_size, low=1, auto=False
-        )
+        body["postProcessMaxSize"] = int_field("post_process_max_size", max_size, low=1, auto=False)
     if post_process_min_size is not None:
-        body["postProcessMinSize"] = _int_field(
+        body["postProcessMinSize"] = int_field(
             "post_process_min_size", post_process_min_size, low=0, high=max_size, auto=True
         )
     elif max_size < DEFAULT_MIN_SIZE:
@@ -186,7 +158,7 @@ def parse_segmentation(
     if not isinstance(topics, list) or not all(
         isinstance(seg, list) and all(isinstance(s, str) for s in seg) for seg in topics
     ):
-        raise _broken("result.topicSeg is not a list of sentence lists", request_id)
+        raise broken_reply("result.topicSeg is not a list of sentence lists", request_id)
     spans = result.get("span")
     span_list = spans if isinstance(spans, list) and len(spans) == len(topics) else None
     segments: list[Segment] = []
@@ -208,7 +180,7 @@ def parse_segmentation(
         segments.append(Segment(body, tuple(sentences), start, tuple(indexes)))
     return SegmentationResult(
         segments=tuple(segments),
-        input_tokens=_count(result, "inputTokens", request_id),
+        input_tokens=count_field(result, "inputTokens", request_id),
         request_id=request_id,
         raw=dict(result),
     )
@@ -236,7 +208,7 @@ def prepare_rerank(
         "documents": [{"id": d.id, "doc": d.doc} for d in checked],
     }
     if max_tokens is not None:
-        body["maxTokens"] = _int_field(
+        body["maxTokens"] = int_field(
             "max_tokens", max_tokens, low=1, high=MAX_TOOLKIT_OUTPUT_TOKENS, auto=False
         )
     lower = lower_bound_tokens(query) + sum(lower_bound_tokens(d.doc) for d in checked)
@@ -269,16 +241,16 @@ def parse_rerank(
     if answer is None:
         answer = ""
     if not isinstance(answer, str):
-        raise _broken("result.result (the answer) is not a string", request_id)
+        raise broken_reply("result.result (the answer) is not a string", request_id)
     plain, citations = parse_citations(answer, by_id)
     raw_cited = result.get("citedDocuments") or []
     if not isinstance(raw_cited, list):
-        raise _broken("result.citedDocuments is not a list", request_id)
+        raise broken_reply("result.citedDocuments is not a list", request_id)
     cited: list[RerankDocument] = []
     unknown: list[str] = []
     for item in raw_cited:
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), (str, int)):
-            raise _broken("result.citedDocuments holds an entry without an id", request_id)
+            raise broken_reply("result.citedDocuments holds an entry without an id", request_id)
         doc_id = str(item["id"])
         if doc_id in by_id:
             cited.append(by_id[doc_id])
@@ -292,14 +264,14 @@ def parse_rerank(
     unknown.extend(c.id for c in citations if not c.known)
     queries = result.get("suggestedQueries") or []
     if not isinstance(queries, list):
-        raise _broken("result.suggestedQueries is not a list", request_id)
+        raise broken_reply("result.suggestedQueries is not a list", request_id)
     return RerankResult(
         answer=answer,
         answer_text=plain,
         cited_documents=tuple(cited),
         citations=citations,
         suggested_queries=tuple(str(q) for q in queries),
-        usage=_usage(result, request_id),
+        usage=toolkit_usage(result, request_id),
         request_id=request_id,
         unknown_ids=tuple(dict.fromkeys(unknown)),
         raw=dict(result),
@@ -333,12 +305,12 @@ def prepare_summarization(
     if auto_sentence_splitter is not None:
         body["autoSentenceSplitter"] = _bool_field("auto_sentence_splitter", auto_sentence_splitter)
     if seg_count is not None:
-        body["segCount"] = _int_field("seg_count", seg_count, low=1, auto=True)
+        body["segCount"] = int_field("seg_count", seg_count, low=1, auto=True)
     max_size = 1000 if seg_max_size is None else seg_max_size
     if seg_max_size is not None:
-        body["segMaxSize"] = _int_field("seg_max_size", max_size, low=1, high=3000, auto=False)
+        body["segMaxSize"] = int_field("seg_max_size", max_size, low=1, high=3000, auto=False)
     if seg_min_size is not None:
-        body["segMinSize"] = _int_field(
+        body["segMinSize"] = int_field(
             "seg_min_size", seg_min_size, low=0, high=max_size, auto=False
         )
     elif max_size < DEFAULT_MIN_SIZE:
@@ -354,108 +326,36 @@ def parse_summary(result: Mapping[str, Any], *, request_id: str) -> SummaryResul
     """``result.text`` and ``result.inputTokens``."""
     text = result.get("text")
     if not isinstance(text, str):
-        raise _broken("result.text (the summary) is not a string", request_id)
+        raise broken_reply("result.text (the summary) is not a string", request_id)
     return SummaryResult(
         text=text,
-        input_tokens=_count(result, "inputTokens", request_id),
+        input_tokens=count_field(result, "inputTokens", request_id),
         request_id=request_id,
         raw=dict(result),
-    )
-
-
-# --- RAG Reasoning -----------------------------------------------------------------------
-
-
-def prepare_rag_reasoning(request: RagReasoningRequest) -> WireRequest:
-    """``POST /v1/api-tools/rag-reasoning``: v3 messages and tools (required, each with a
-    ``parameters`` schema), ``maxTokens`` 1024..4095, ``temperature`` in (0, 1]."""
-    if not request.tools:
-        raise ClovaValidationError(
-            "RAG Reasoning needs at least one tool (a retrieval function it can call); pass "
-            "tools=[Tool(name, description, parameters)]."
-        )
-    for tool in request.tools:
-        if getattr(tool, "parameters", None) is None:
-            raise ClovaValidationError(
-                f"tool {getattr(tool, 'name', tool)!r} has no parameters schema; RAG Reasoning "
-                "requires one (e.g. {'type': 'object', 'properties': {'query': {'type': "
-                "'string'}}, 'required': ['query']})."
-            )
-    if request.temperature is not None and request.temperature == 0:
-        raise ClovaValidationError(
-            "temperature=0 is not allowed by RAG Reasoning (0 < temperature <= 1); use a "
-            "small positive value such as 0.01."
-        )
-    chat = ChatRequest(
-        messages=request.messages,
-        model=RAG_REASONING_SPEC.name,
-        temperature=request.temperature,
-        top_p=request.top_p,
-        top_k=request.top_k,
-        repetition_penalty=request.repetition_penalty,
-        stop=request.stop,
-        seed=request.seed,
-        tools=request.tools,
-        tool_choice=request.tool_choice,
-        include_ai_filters=request.include_ai_filters,
-    )
-    wire_messages = messages_to_wire(chat.messages, RAG_REASONING_SPEC, tuned=False)
-    body: dict[str, Any] = {"messages": wire_messages.messages}
-    body.update(sampling_fields(chat, RAG_REASONING_SPEC))
-    _put(body, "tools", tools_to_wire(chat, RAG_REASONING_SPEC, tuned=False, has_images=False))
-    _put(body, "toolChoice", tool_choice_to_wire(chat))
-    if request.max_tokens is not None:
-        body["maxTokens"] = _int_field(
-            "max_tokens",
-            request.max_tokens,
-            low=RAG_MIN_OUTPUT_TOKENS,
-            high=MAX_TOOLKIT_OUTPUT_TOKENS,
-            auto=False,
-        )
-    if request.extra_body:
-        body.update(request.extra_body)
-    quota = estimate_tokens(str(body["messages"])) + (
-        request.max_tokens or DEFAULT_TOOLKIT_OUTPUT_TOKENS
-    )
-    return WireRequest(path=RAG_REASONING_PATH, body=body, api_version=3, quota_tokens=quota)
-
-
-def parse_rag_reasoning(
-    result: Mapping[str, Any], *, request: RagReasoningRequest, request_id: str
-) -> RagReasoningResult:
-    """The reply as a v3 chat result, its ``<doc-ID>`` citations mapped to the
-    ``search_result`` documents of the request's tool messages."""
-    chat = parse_chat_result(
-        result, api_version=3, model=RAG_REASONING_SPEC.name, request_id=request_id
-    )
-    documents = search_results_in(m.content for m in request.messages if m.role == "tool")
-    plain, citations = parse_citations(chat.content, documents)
-    return RagReasoningResult(
-        chat=chat, answer_text=plain, citations=citations, documents=documents
     )
 
 
 # --- shared ------------------------------------------------------------------------------
 
 
-def _broken(what: str, request_id: str) -> APIResponseError:
+def broken_reply(what: str, request_id: str) -> APIResponseError:
     return APIResponseError(f"Unexpected CLOVA Studio reply: {what}.", request_id=request_id)
 
 
-def _count(result: Mapping[str, Any], key: str, request_id: str) -> int:
+def count_field(result: Mapping[str, Any], key: str, request_id: str) -> int:
     value = result.get(key, 0)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _broken(f"result.{key} is not a number", request_id)
+        raise broken_reply(f"result.{key} is not a number", request_id)
     return int(value)
 
 
-def _usage(result: Mapping[str, Any], request_id: str) -> Usage | None:
+def toolkit_usage(result: Mapping[str, Any], request_id: str) -> Usage | None:
     usage = result.get("usage")
     if usage is None:
         return None
     if not isinstance(usage, Mapping):
-        raise _broken("result.usage is not an object", request_id)
-    prompt = _count(usage, "promptTokens", request_id)
-    completion = _count(usage, "completionTokens", request_id)
+        raise broken_reply("result.usage is not an object", request_id)
+    prompt = count_field(usage, "promptTokens", request_id)
+    completion = count_field(usage, "completionTokens", request_id)
     total = usage.get("totalTokens")
     return Usage(prompt, completion, total if isinstance(total, int) else prompt + completion)

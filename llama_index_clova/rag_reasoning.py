@@ -52,8 +52,9 @@ from clova_core.citations import (
     search_result_content,
 )
 from clova_core.connection import ConnectionSettings
+from clova_core.rag_reasoning_wire import RAG_REASONING_SPEC
 from clova_core.toolkit_types import RagReasoningRequest, RagReasoningResult
-from clova_core.toolkit_wire import MAX_TOOLKIT_OUTPUT_TOKENS, RAG_REASONING_SPEC
+from clova_core.toolkit_wire import MAX_TOOLKIT_OUTPUT_TOKENS
 from llama_index_clova.messages import chat_response_from_result, to_clova_messages
 from llama_index_clova.tools import resolve_tool_choice, to_clova_tools, tool_selections
 
