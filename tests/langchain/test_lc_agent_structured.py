@@ -3,7 +3,8 @@
 ``create_agent(ChatClovaX(model=m), tools, response_format=Schema)`` runs the tool turns
 without the schema and produces the final answer in the schema with one more request:
 native ``responseFormat`` on HCX-007, one forced function carrying the schema on HCX-005 and
-HCX-DASH-002. Prompts name every value a tool needs.
+HCX-DASH-002. Prompts name every value a tool needs. Every test but the replayed one runs
+against the emulator (the ``chats`` fixture points the client at it).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from clova_core.errors import UnsupportedFeatureError
 from clova_core.turns import ToolCallRequiredError
 from clova_emulator import Emulator, RequestRecord, ScriptedReply
 from langchain_clova import ChatClovaX
-
-pytestmark = pytest.mark.usefixtures("emulator_env")
 
 MODELS = ["HCX-005", "HCX-007", "HCX-DASH-002"]
 QUESTION = "Get the weather for Seoul and then find a hotel in Seoul."
@@ -237,9 +236,10 @@ def test_any_tool_with_a_stream_is_delivered_whole(chats: Chats) -> None:
 
 
 @pytest.mark.vcr
+@pytest.mark.usefixtures("clova_env")
 def test_create_agent_structured_response_replayed() -> None:
-    # Replayed from tests/langchain/cassettes (recorded against the emulator; see the README
-    # for re-recording against the real service).
+    # Replayed from tests/langchain/cassettes (recorded against the emulator; with
+    # CLOVA_LIVE_TESTS=1 it can be re-recorded against the real service, see the README).
     agent = create_agent(
         ChatClovaX(model="HCX-007"), [get_weather, find_hotel], response_format=TripPlan
     )
