@@ -49,7 +49,7 @@ from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.errors import APIError
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, ChatModelSpec, get_embedding_model
 from clova_core.open_sockets import OpenSockets
-from clova_core.ratelimit import RateLimiter
+from clova_core.quota import QuotaLimiter
 from clova_core.request import (
     WireRequest,
     prepare_chat,
@@ -115,8 +115,10 @@ class ClovaClient(ToolkitMethods, BaseClient):
     ``NCP_APIGW_API_KEY`` next to a non-``nv-`` key) switches to legacy two-header auth;
     ``base_url`` defaults to ``CLOVASTUDIO_API_BASE_URL`` or the public host. A caller's
     ``http_client`` is used as is and never closed by us. ``retry_policy`` tunes backoff.
-    ``rate_limiter`` (a :class:`~clova_core.ratelimit.RateLimiter`, shareable between
-    clients, threads and tasks) holds chat and embedding calls under a QPM / TPM quota.
+    ``rate_limiter`` (any :class:`~clova_core.quota.QuotaLimiter`, such as a shareable
+    :class:`~clova_core.ratelimit.RateLimiter`) holds chat and embedding calls under a QPM /
+    TPM quota; one that implements :class:`~clova_core.quota.QuotaFeedback` is told how every
+    attempt ended (its HTTP status and ``Retry-After``), streams included.
 
     ``timeout`` (seconds, or an :class:`httpx.Timeout`; default 60 s, 10 s to connect) bounds
     each network operation: connecting, each read, each write, waiting for a pooled
@@ -138,7 +140,7 @@ class ClovaClient(ToolkitMethods, BaseClient):
         http_client: httpx.Client | None = None,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: QuotaLimiter | None = None,
         total_timeout: float | None = None,
     ) -> None:
         super().__init__(
@@ -319,7 +321,7 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
         http_client: httpx.AsyncClient | None = None,
         default_headers: Mapping[str, str] | None = None,
         retry_policy: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
+        rate_limiter: QuotaLimiter | None = None,
         total_timeout: float | None = None,
     ) -> None:
         super().__init__(

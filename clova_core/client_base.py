@@ -59,8 +59,7 @@ from clova_core.errors import (
     ClovaConfigurationError,
     error_from_response,
 )
-from clova_core.quota import QuotaFeedback
-from clova_core.ratelimit import RateLimiter
+from clova_core.quota import QuotaFeedback, QuotaLimiter
 from clova_core.request import WireRequest
 from clova_core.request_json import encode_json_body
 from clova_core.response import parse_envelope
@@ -163,7 +162,7 @@ class BaseClient:
         max_retries: int,
         default_headers: Mapping[str, str] | None,
         retry_policy: RetryPolicy | None,
-        rate_limiter: RateLimiter | None,
+        rate_limiter: QuotaLimiter | None,
         owns_http_client: bool,
         total_timeout: float | None = None,
     ) -> None:

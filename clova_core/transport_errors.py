@@ -100,7 +100,9 @@ def _certificate_error(exc: httpx.RequestError, request_id: str) -> APIError:
 def transport_error(exc: httpx.RequestError, request_id: str) -> APIError:
     """``exc`` as the package's error (never raw httpx), with a credential-free cause."""
     error: APIError
-    if isinstance(exc, httpx.DecodingError):
+    if _is_certificate_failure(exc):  # first: httpx-aiohttp reports it as a ConnectTimeout
+        error = _certificate_error(exc, request_id)
+    elif isinstance(exc, httpx.DecodingError):
         error = APIResponseError(
             f"Unexpected CLOVA Studio reply: the body could not be decoded ({exc}). "
             f"{UNEXPECTED_REPLY_HINT}",
@@ -123,8 +125,6 @@ def transport_error(exc: httpx.RequestError, request_id: str) -> APIError:
             f"Request to CLOVA Studio timed out ({type(exc).__name__}: {exc}). {TIMEOUT_HINT}",
             request_id=request_id,
         )
-    elif _is_certificate_failure(exc):
-        error = _certificate_error(exc, request_id)
     else:
         error = APIConnectionError(
             f"Connection to CLOVA Studio failed ({type(exc).__name__}: {exc}). {CONNECTION_HINT}",
