@@ -18,6 +18,7 @@ from langchain_tests.integration_tests import (
     EmbeddingsIntegrationTests,
 )
 
+from clova_core.turns import ToolCallRequiredError
 from langchain_clova import ChatClovaX, ClovaXEmbeddings
 
 pytestmark = pytest.mark.usefixtures("clova_env")
@@ -52,7 +53,12 @@ class ClovaChatIntegrationBase(ChatModelIntegrationTests):
 
 
 class ClovaToolModelIntegrationBase(ClovaChatIntegrationBase):
-    @pytest.mark.skipif(not LIVE, reason=HELLO_NEEDS_AN_INVENTED_ARGUMENT)
+    @pytest.mark.xfail(
+        not LIVE,
+        reason=HELLO_NEEDS_AN_INVENTED_ARGUMENT,
+        raises=ToolCallRequiredError,
+        strict=True,
+    )
     def test_tool_choice(self, model: BaseChatModel) -> None:
         super().test_tool_choice(model)
 
