@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from clova_core.citations import check_documents, parse_citations
@@ -184,6 +185,35 @@ def parse_segmentation(
         request_id=request_id,
         raw=dict(result),
     )
+
+
+def segmentation_windows(text: str, limit: int = SEGMENTATION_MAX_CHARS) -> list[tuple[int, str]]:
+    """``text`` cut into pieces of at most ``limit`` characters, with their offsets, for texts
+    longer than one segmentation request takes. Each cut is at the last line break before the
+    limit, else the last sentence end (``. ``), else the last space, else at the limit.
+    Whitespace-only pieces are dropped; a text within the limit is one piece."""
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    while start < len(text):
+        end = min(start + limit, len(text))
+        if end < len(text):
+            for mark in ("\n", ". ", " "):
+                cut = text.rfind(mark, start + 1, end)
+                if cut > start:
+                    end = cut + len(mark)
+                    break
+        if text[start:end].strip():
+            pieces.append((start, text[start:end]))
+        start = end
+    return pieces
+
+
+def shifted(segments: Sequence[Segment], offset: int) -> list[Segment]:
+    """``segments`` of a piece starting at ``offset``, with offsets into the whole text."""
+    return [
+        replace(s, start_index=s.start_index + offset) if s.start_index >= 0 else s
+        for s in segments
+    ]
 
 
 # --- reranker ----------------------------------------------------------------------------

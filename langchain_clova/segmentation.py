@@ -6,8 +6,10 @@ the text into paragraphs at topic changes, so chunks follow the text's own struc
 of a character count. Every chunk keeps its document's metadata and, with
 ``add_start_index`` (the default here), the character offset of its first sentence in the
 source text (``start_index``; -1 when the service's sentence cannot be found in the text).
-Empty or whitespace-only documents produce no chunks and no request; a text over 120,000
-characters raises ``clova_core.ClovaValidationError`` before anything is sent.
+Empty or whitespace-only documents produce no chunks and no request. A text over the
+service's 120,000 characters is sent in pieces of at most that size, cut at line breaks
+(else sentence ends, else spaces): one request per piece, offsets kept relative to the
+whole text.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from langchain_core.documents import Document
 from langchain_text_splitters import TextSplitter
 
 from clova_core.connection import ConnectionSettings
-from clova_core.toolkit_types import SegmentationResult
+from clova_core.toolkit_types import Segment
+from clova_core.toolkit_wire import segmentation_windows, shifted
 
 
 class ClovaXSegmentationSplitter(TextSplitter):
@@ -76,16 +79,19 @@ class ClovaXSegmentationSplitter(TextSplitter):
 
     # --- sync --------------------------------------------------------------------------
 
-    def segment(self, text: str) -> SegmentationResult | None:
-        """The service's full answer for one text (None for empty text: nothing is sent)."""
-        if not text.strip():
-            return None
-        return self.connection._core().sync.segment(text, **self._options())
+    def segment_text(self, text: str) -> list[Segment]:
+        """The topic paragraphs of ``text``, with offsets (one request per 120,000
+        characters; none for empty text)."""
+        client = self.connection._core().sync
+        segments: list[Segment] = []
+        for offset, piece in segmentation_windows(text):
+            result = client.segment(piece, **self._options())
+            segments.extend(shifted(result.segments, offset))
+        return segments
 
     def split_text(self, text: str) -> list[str]:
-        """The topic paragraphs of ``text`` (one request)."""
-        result = self.segment(text)
-        return [] if result is None else [s.text for s in result.segments]
+        """The topic paragraphs of ``text``."""
+        return [s.text for s in self.segment_text(text)]
 
     def create_documents(
         self, texts: list[str], metadatas: list[dict[Any, Any]] | None = None
@@ -93,24 +99,29 @@ class ClovaXSegmentationSplitter(TextSplitter):
         """One document per paragraph, with a copy of its source's metadata (and
         ``start_index`` when ``add_start_index``)."""
         metadatas = metadatas or [{}] * len(texts)
-        results = [self.segment(text) for text in texts]
-        return self._documents(results, metadatas)
+        return self._documents([self.segment_text(text) for text in texts], metadatas)
 
     # --- async -------------------------------------------------------------------------
 
-    async def asegment(self, text: str) -> SegmentationResult | None:
-        """Async :meth:`segment`."""
-        if not text.strip():
-            return None
+    async def asegment_text(self, text: str) -> list[Segment]:
+        """Async :meth:`segment_text` (the pieces of a long text are sent concurrently)."""
         client = self.connection._core().for_running_loop()
-        return await client.segment(text, **self._options())
+        windows = segmentation_windows(text)
+        results = await asyncio.gather(
+            *(client.segment(piece, **self._options()) for _, piece in windows)
+        )
+        return [
+            segment
+            for (offset, _), result in zip(windows, results, strict=True)
+            for segment in shifted(result.segments, offset)
+        ]
 
     async def acreate_documents(
         self, texts: list[str], metadatas: list[dict[Any, Any]] | None = None
     ) -> list[Document]:
         """Async :meth:`create_documents` (the texts are segmented concurrently)."""
         metadatas = metadatas or [{}] * len(texts)
-        results = await asyncio.gather(*(self.asegment(text) for text in texts))
+        results = await asyncio.gather(*(self.asegment_text(text) for text in texts))
         return self._documents(list(results), metadatas)
 
     async def atransform_documents(
@@ -124,11 +135,11 @@ class ClovaXSegmentationSplitter(TextSplitter):
     # --- shared ------------------------------------------------------------------------
 
     def _documents(
-        self, results: Iterable[SegmentationResult | None], metadatas: Sequence[dict[Any, Any]]
+        self, results: Iterable[list[Segment]], metadatas: Sequence[dict[Any, Any]]
     ) -> list[Document]:
         documents: list[Document] = []
-        for result, metadata in zip(results, metadatas, strict=True):
-            for segment in result.segments if result is not None else ():
+        for segments, metadata in zip(results, metadatas, strict=True):
+            for segment in segments:
                 meta = copy.deepcopy(metadata)
                 if self._add_start_index:
                     meta["start_index"] = segment.start_index

@@ -5,8 +5,9 @@ topic paragraphs, so chunks follow the text's structure rather than a token coun
 node keeps its source's metadata and relationships (``SOURCE``, ``PREVIOUS`` / ``NEXT``, set by
 LlamaIndex) and gets ``start_char_idx`` / ``end_char_idx`` from the paragraph's offset in the
 source text (left unset when the service's sentence cannot be found in the text). Works in an
-``IngestionPipeline`` (sync and async). Empty nodes produce no chunks and no request; a text
-over 120,000 characters raises ``clova_core.ClovaValidationError`` before anything is sent.
+``IngestionPipeline`` (sync and async). Empty nodes produce no chunks and no request. A text
+over the service's 120,000 characters is sent in pieces of at most that size, cut at line
+breaks (else sentence ends, else spaces): one request per piece, offsets kept.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from llama_index.core.node_parser.node_utils import build_nodes_from_splits
 from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 
 from clova_core.connection import ConnectionSettings
-from clova_core.toolkit_types import SegmentationResult
+from clova_core.toolkit_types import Segment
+from clova_core.toolkit_wire import segmentation_windows, shifted
 
 
 class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
@@ -67,10 +69,9 @@ class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
     def _text(node: BaseNode) -> str:
         return node.get_content(metadata_mode=MetadataMode.NONE)
 
-    def _nodes(self, node: BaseNode, result: SegmentationResult | None) -> list[BaseNode]:
-        if result is None:
+    def _nodes(self, node: BaseNode, segments: list[Segment]) -> list[BaseNode]:
+        if not segments:
             return []
-        segments = list(result.segments)
         built = build_nodes_from_splits([s.text for s in segments], node, id_func=self.id_func)
         out: list[BaseNode] = []
         for child, segment in zip(built, segments, strict=True):
@@ -87,9 +88,11 @@ class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
         client = self._core().sync
         out: list[BaseNode] = []
         for node in nodes:
-            text = self._text(node)
-            result = client.segment(text, **self._options()) if text.strip() else None
-            out.extend(self._nodes(node, result))
+            segments: list[Segment] = []
+            for offset, piece in segmentation_windows(self._text(node)):
+                result = client.segment(piece, **self._options())
+                segments.extend(shifted(result.segments, offset))
+            out.extend(self._nodes(node, segments))
         return out
 
     async def _aparse_nodes(
@@ -97,12 +100,19 @@ class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
     ) -> list[BaseNode]:
         client = self._core().for_running_loop()
 
-        async def one(node: BaseNode) -> SegmentationResult | None:
-            text = self._text(node)
-            return await client.segment(text, **self._options()) if text.strip() else None
+        async def one(node: BaseNode) -> list[Segment]:
+            windows = segmentation_windows(self._text(node))
+            results = await asyncio.gather(
+                *(client.segment(piece, **self._options()) for _, piece in windows)
+            )
+            return [
+                segment
+                for (offset, _), result in zip(windows, results, strict=True)
+                for segment in shifted(result.segments, offset)
+            ]
 
         results = await asyncio.gather(*(one(node) for node in nodes))
         out: list[BaseNode] = []
-        for node, result in zip(nodes, results, strict=True):
-            out.extend(self._nodes(node, result))
+        for node, segments in zip(nodes, results, strict=True):
+            out.extend(self._nodes(node, segments))
         return out

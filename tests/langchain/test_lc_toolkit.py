@@ -75,9 +75,29 @@ def test_splitter_keeps_metadata_and_start_index_and_skips_empty_documents() -> 
         ("첫 주제 문장이다.", {"source": "a.txt", "start_index": 0}),
         ("둘째 주제 문장이다.", {"source": "a.txt", "start_index": text.index("둘째")}),
     ]
-    with pytest.raises(ClovaValidationError, match="120,000"):
-        splitter.split_text("가" * 120_001)
-    assert len(wire.bodies) == 1
+
+
+def test_splitter_sends_a_text_over_the_limit_in_pieces_cut_at_line_breaks() -> None:
+    bodies: list[str] = []
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        text = json.loads(request.content)["text"]
+        bodies.append(text)
+        lines = [[line] for line in text.splitlines() if line.strip()]
+        return _ok({"topicSeg": lines, "inputTokens": 1})
+
+    transport = httpx.MockTransport(echo)
+    splitter = ClovaXSegmentationSplitter(
+        api_key="test-key",
+        base_url="https://clova.test",
+        http_client=httpx.Client(transport=transport),
+    )
+    line = "가" * 999 + "\n"
+    text = line * 150  # 150,000 characters
+    chunks = splitter.create_documents([text])
+    assert [len(body) for body in bodies] == [120_000, 30_000]  # cut after a line break
+    assert len(chunks) == 150
+    assert [c.metadata["start_index"] for c in chunks] == [1000 * i for i in range(150)]
 
 
 def test_reranker_returns_cited_documents_in_relevance_order_and_keeps_the_answer() -> None:

@@ -13,6 +13,7 @@ from clova_core.errors import (
     ContextLengthExceededError,
 )
 from clova_core.toolkit_types import RagReasoningRequest, RerankDocument
+from clova_core.toolkit_wire import segmentation_windows
 from clova_core.types import Message, Tool, ToolCall
 
 from .toolkit_fakes import (
@@ -84,6 +85,18 @@ def test_bad_segmentation_input_is_refused_before_sending(
     with sync_client(server) as client, pytest.raises(ClovaValidationError, match=fragment):
         client.segment(text, **options)  # type: ignore[arg-type]
     assert server.requests == []
+
+
+def test_segmentation_windows_cut_long_texts_at_line_breaks_then_sentences_then_spaces() -> None:
+    assert segmentation_windows("short") == [(0, "short")]
+    assert segmentation_windows("aaa\nbbb\nccc", limit=8) == [(0, "aaa\nbbb\n"), (8, "ccc")]
+    assert segmentation_windows("aa. bb cc. dd", limit=9) == [(0, "aa. "), (4, "bb cc. dd")]
+    assert segmentation_windows("abcdefgh", limit=3) == [(0, "abc"), (3, "def"), (6, "gh")]
+    # A whitespace-only piece is not sent.
+    assert segmentation_windows("ab\n   \ncd", limit=3) == [(0, "ab\n"), (6, "\ncd")]
+    pieces = segmentation_windows("x" * 250_000)
+    assert "".join(p for _, p in pieces) == "x" * 250_000
+    assert all(len(p) <= 120_000 for _, p in pieces)
 
 
 # --- reranker ----------------------------------------------------------------------------
