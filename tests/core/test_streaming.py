@@ -392,3 +392,46 @@ async def test_json_reply_to_stream_request(is_async: bool) -> None:
     with pytest.raises(APIResponseError, match="text/event-stream"):
         await collect_from(server, is_async)
     assert len(server.requests) == 1
+
+
+# ---- SSE decoding rules the spec sets (BOM, events without data, media type case) ------------
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize("size", [1, 2, 3, 100_000])
+async def test_leading_byte_order_mark_keeps_the_first_token(is_async: bool, size: int) -> None:
+    # No id line: the BOM sits right before "event:token", which it used to turn into an
+    # unknown field name, dropping the first token.
+    events_in = [("token", v3_token("first")), ("result", v3_result("first"))]
+    body = "\ufeff".encode() + sse(events_in, ids=False)
+    events, _ = await collect(body, size, REQUEST_V3, is_async)
+    assert text_of(events) == "first"
+    assert isinstance(events[-1], ResultEvent)
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+async def test_event_without_data_is_ignored(is_async: bool) -> None:
+    # The SSE spec dispatches no event whose data buffer is empty (id- or event-only blocks).
+    body = (
+        b"event:token\n\n"
+        + b"event:error\nid:7\n\n"
+        + b"event:result\n\n"
+        + sse([("token", v3_token("a")), ("result", v3_result("a"))])
+    )
+    events, _ = await collect(body, 100_000, REQUEST_V3, is_async)
+    assert [type(e) for e in events] == [TokenEvent, ResultEvent]
+    assert text_of(events) == "a"
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize(
+    "content_type",
+    ["Text/Event-Stream; charset=UTF-8", "TEXT/EVENT-STREAM", "text/event-stream;charset=latin-1"],
+)
+async def test_media_type_is_case_insensitive(is_async: bool, content_type: str) -> None:
+    body = sse([("token", v3_token("안녕")), ("result", v3_result("안녕"))])
+    server = Server(
+        lambda _r: stream_reply([body], is_async=is_async, headers={"content-type": content_type})
+    )
+    events = await collect_from(server, is_async)
+    assert text_of(events) == "안녕"  # UTF-8 whatever the charset says (the SSE spec)
