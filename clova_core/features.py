@@ -124,14 +124,19 @@ def plan_thinking(
     return ThinkingPlan(wire={"effort": effort}, active=True)
 
 
+def require_tools(spec: ChatModelSpec, *, tuned: bool = False) -> None:
+    """Raise the typed error when ``spec`` (or a tuned task) has no function calling."""
+    if tuned or not spec.supports_tools:
+        raise _unsupported("function calling (tools)", spec, tuned, "tools")
+
+
 def tools_to_wire(
     request: ChatRequest, spec: ChatModelSpec, *, tuned: bool, has_images: bool
 ) -> list[dict[str, Any]] | None:
     """``tools`` in the v3 wire form, or None when the request has none (3.6)."""
     if not request.tools:
         return None
-    if tuned or not spec.supports_tools:
-        raise _unsupported("function calling (tools)", spec, tuned, "tools")
+    require_tools(spec, tuned=tuned)
     if has_images:
         raise ClovaValidationError(
             "tools cannot be combined with image input: CLOVA's function calling does not "

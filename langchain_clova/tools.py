@@ -15,7 +15,8 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json_schema import dereference_refs
 
 from clova_core.errors import ClovaValidationError, UnsupportedFeatureError
-from clova_core.models import ChatModelSpec, models_supporting
+from clova_core.features import require_tools
+from clova_core.models import ChatModelSpec
 from clova_core.types import Tool, ToolChoice
 
 if TYPE_CHECKING:  # langchain_core.tools.base builds pydantic models: ~15 ms at import
@@ -29,11 +30,7 @@ ToolChoiceLike = str | bool | Mapping[str, Any] | None
 
 def require_tool_support(spec: ChatModelSpec) -> None:
     """Raise the core's typed error when ``spec`` has no function calling (v1 models)."""
-    if not spec.supports_tools:
-        raise UnsupportedFeatureError(
-            f"{spec.name} does not support tool calling (function calling is a v3 "
-            f"feature). Models with tools: {models_supporting('tools')}."
-        )
+    require_tools(spec)
 
 
 def refuse_answer_tools(tools: Sequence[ToolLike], tool_choice: ToolChoiceLike) -> None:

@@ -150,7 +150,7 @@ def test_reasoning_is_a_content_block_and_never_sent_back(fake: FakeClova) -> No
 
 def test_bind_tools_on_a_v1_model_fails_at_bind_time(fake: FakeClova) -> None:
     model = chat(fake, model="HCX-003")
-    with pytest.raises(UnsupportedFeatureError, match="HCX-003 does not support tool calling"):
+    with pytest.raises(UnsupportedFeatureError, match="HCX-003 does not support function calling"):
         model.bind_tools([add])
     with pytest.raises(UnsupportedFeatureError, match="HCX-003"):
         model.with_structured_output(Person)
