@@ -171,8 +171,8 @@ def _answer_reply(request: httpx.Request) -> httpx.Response:
     message: dict[str, Any] = {"role": "assistant", "content": "Seoul it is."}
     if isinstance(body.get("toolChoice"), dict):
         name = body["toolChoice"]["function"]["name"]
-        call = {"id": "call_1", "type": "function", "function": {"name": name}}
-        call["function"]["arguments"] = {"city": "Seoul"}
+        function = {"name": name, "arguments": {"city": "Seoul"}}
+        call = {"id": "call_1", "type": "function", "function": function}
         message = {"role": "assistant", "content": "", "toolCalls": [call]}
     elif "responseFormat" in body:
         message["content"] = '{"city": "Seoul"}'

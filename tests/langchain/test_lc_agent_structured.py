@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.structured_output import ProviderStrategy, ToolStrategy
-from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from pydantic import BaseModel, Field
 
@@ -119,7 +119,7 @@ def test_create_agent_returns_a_structured_response(
     agent = create_agent(
         ChatClovaX(model=model), [get_weather, find_hotel], response_format=response_format
     )
-    result = agent.invoke({"messages": [("user", QUESTION)]})
+    result = agent.invoke({"messages": [HumanMessage(QUESTION)]})
     _check_plan(result)
     # One tool turn (both calls), the text reply it ended with, then the answer request.
     records = chats(3)
@@ -131,7 +131,7 @@ async def test_create_agent_returns_a_structured_response_async(model: str, chat
     agent = create_agent(
         ChatClovaX(model=model), [get_weather, find_hotel], response_format=TripPlan
     )
-    result = await agent.ainvoke({"messages": [("user", QUESTION)]})
+    result = await agent.ainvoke({"messages": [HumanMessage(QUESTION)]})
     _check_plan(result)
     _check_wire(model, chats(3))
 
@@ -144,7 +144,7 @@ def test_streamed_agent_delivers_the_answer_whole(model: str, chats: Chats) -> N
         response_format=TripPlan,
     )
     final: dict[str, Any] = {}
-    for update in agent.stream({"messages": [("user", QUESTION)]}, stream_mode="values"):
+    for update in agent.stream({"messages": [HumanMessage(QUESTION)]}, stream_mode="values"):
         final = update
     _check_plan(final)
     assert not any(record.stream for record in chats(3))
@@ -156,7 +156,7 @@ def test_tool_strategy_is_a_typed_error_pointing_at_the_default(model: str, chat
         ChatClovaX(model=model), [get_weather, find_hotel], response_format=ToolStrategy(TripPlan)
     )
     with pytest.raises(UnsupportedFeatureError, match="ProviderStrategy") as caught:
-        agent.invoke({"messages": [("user", QUESTION)]})
+        agent.invoke({"messages": [HumanMessage(QUESTION)]})
     assert "response_format=Schema" in str(caught.value)
     chats(0)
 
@@ -243,4 +243,4 @@ def test_create_agent_structured_response_replayed() -> None:
     agent = create_agent(
         ChatClovaX(model="HCX-007"), [get_weather, find_hotel], response_format=TripPlan
     )
-    _check_plan(agent.invoke({"messages": [("user", QUESTION)]}))
+    _check_plan(agent.invoke({"messages": [HumanMessage(QUESTION)]}))
