@@ -11,6 +11,7 @@ from clova_core.errors import (
     BadRequestError,
     ClovaValidationError,
     ContextLengthExceededError,
+    ContextLimitError,
 )
 from clova_core.toolkit_types import RagReasoningRequest, RerankDocument
 from clova_core.toolkit_wire import segmentation_windows
@@ -170,6 +171,16 @@ def test_bad_reranker_input_is_refused_before_sending(
 ) -> None:
     server = Recorder(ok(RERANK_RESULT))
     with sync_client(server) as client, pytest.raises(ClovaValidationError, match=fragment):
+        client.rerank("query", documents)
+    assert server.requests == []
+
+
+def test_too_many_reranker_documents_for_the_input_limit_are_refused_before_sending() -> None:
+    # No count limit is documented; 200 documents of 7,000 characters are certainly over the
+    # 128,000 input tokens (a conservative lower bound counts at most 1 per 8 characters).
+    documents = [(f"d{i}", "가나다라마바사" * 1000) for i in range(200)]
+    server = Recorder(ok(RERANK_RESULT))
+    with sync_client(server) as client, pytest.raises(ContextLimitError, match="128,000"):
         client.rerank("query", documents)
     assert server.requests == []
 
