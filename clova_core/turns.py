@@ -1,7 +1,6 @@
 """Chat turns the client completes over more than one request, when one request cannot.
 
-Two contracts CLOVA's wire cannot state in one request, both decided
-here for every framework:
+Two contracts CLOVA's wire cannot state in one request, both decided here for every framework:
 
 * **A structured answer after tool turns** (tools *and* ``response_format``): the request is
   sent with the tools, without the schema and with the caller's tool choice (``auto`` by
@@ -14,9 +13,8 @@ here for every framework:
 * **"Call any one of several tools"** (``tool_choice="required"`` over several tools): sent
   as ``auto`` with an instruction to answer by calling one of the tools. A reply in text is
   asked again once, with the reply and a firmer instruction (repeating the last user
-  request) appended; a second reply in text
-  is a :class:`ToolCallRequiredError`. A reply without a tool call is never returned. Cost:
-  at most one extra request.
+  request) appended; a second reply in text is a :class:`ToolCallRequiredError`. A reply
+  without a tool call is never returned. Cost: at most one extra request.
 
 Everything else is one request, sent as it is. :func:`turn_steps` holds the logic once as a
 generator (it yields requests and receives their results); :func:`chat_turn` and
@@ -35,7 +33,12 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from clova_core.errors import APIResponseError, ClovaValidationError
-from clova_core.features import requires_any_tool, structured_output_method
+from clova_core.features import (
+    requires_any_tool,
+    response_format_to_wire,
+    structured_output_method,
+    tools_to_wire,
+)
 from clova_core.models import ChatModelSpec
 from clova_core.request import resolve_chat_spec
 from clova_core.types import ChatRequest, ChatResult, Message, TextPart, Tool
@@ -101,40 +104,54 @@ def needs_several_requests(request: ChatRequest, spec: ChatModelSpec | None = No
 def turn_steps(request: ChatRequest, spec: ChatModelSpec | None = None) -> TurnSteps:
     """The requests of one turn, as a generator (see the module docstring).
 
-    Every rule is checked before the first request is yielded, so a request that cannot
-    succeed fails before anything is sent.
+    The answer's schema and the turn's own rules are checked before the first request is
+    yielded, so a request that cannot succeed fails before anything is sent.
     """
-    if request.response_format is not None:
+    schema = request.response_format
+    if schema is not None:
         resolved = resolve_chat_spec(request, spec)
-        method = structured_output_method(resolved, tuned=request.task_id is not None)
+        tuned = request.task_id is not None
+        method = structured_output_method(resolved, tuned=tuned)
         if not request.tools and method == "json_schema":
             return (yield request)
-        return (yield from _structured_answer(request, method))
+        answer = _answer_request(request, schema, method)
+        # The answer request's schema is checked now, not after the tool turns were spent.
+        if method == "json_schema":
+            response_format_to_wire(answer, resolved, tuned=tuned)
+        else:
+            tools_to_wire(answer, resolved, tuned=tuned, has_images=False)
+        return (yield from _structured_answer(request, answer, method))
     if requires_any_tool(request):
         return (yield from _required_call(request))
     return (yield request)
 
 
-def _structured_answer(request: ChatRequest, method: str) -> TurnSteps:
-    schema = request.response_format
-    assert schema is not None
+def _answer_request(request: ChatRequest, schema: Mapping[str, Any], method: str) -> ChatRequest:
+    """The request that produces the answer in the schema, over the same conversation."""
+    if method == "json_schema":
+        return replace(request, tools=(), tool_choice=None)
     answer = answer_tool(schema)
+    if answer.name in {tool.name for tool in request.tools}:
+        answer = replace(answer, name=f"{answer.name}_answer")
+    return replace(request, tools=(answer,), tool_choice=answer.name, response_format=None)
+
+
+def _structured_answer(request: ChatRequest, answer: ChatRequest, method: str) -> TurnSteps:
     if request.tools:
-        if answer.name in {tool.name for tool in request.tools}:
-            answer = replace(answer, name=f"{answer.name}_answer")
-        if request.tool_choice == "required" and len(request.tools) > 1:
+        if request.tool_choice not in (None, "auto", "none"):
             raise ClovaValidationError(
-                "tool_choice='required' together with response_format would never let the "
-                "model give its final answer. Leave tool_choice unset (or 'auto') to get the "
-                "answer in the schema after the tool calls."
+                f"tool_choice={request.tool_choice!r} together with response_format would "
+                "force a tool call on every turn and never let the model give its final "
+                "answer. Leave tool_choice unset (or 'auto') to get the answer in the schema "
+                "after the tool calls."
             )
         result = yield replace(request, response_format=None)
         if result.tool_calls:
             return result
     if method == "json_schema":
-        return (yield replace(request, tools=(), tool_choice=None))
-    forced = yield replace(request, tools=(answer,), tool_choice=answer.name, response_format=None)
-    return answer_from_call(forced, answer.name)
+        return (yield answer)
+    forced = yield answer
+    return answer_from_call(forced, str(answer.tool_choice))
 
 
 def _required_call(request: ChatRequest) -> TurnSteps:

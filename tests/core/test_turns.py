@@ -132,7 +132,7 @@ def test_a_forced_answer_that_is_not_called_is_an_error() -> None:
 
 def test_required_and_a_schema_together_are_refused_before_sending() -> None:
     request = _request(tools=[WEATHER, HOTEL], tool_choice="required", response_format=SCHEMA)
-    with pytest.raises(ClovaValidationError, match="never let the model give its final answer"):
+    with pytest.raises(ClovaValidationError, match="never let the model give its final"):
         _first(turn_steps(request))
 
 
@@ -161,3 +161,19 @@ def test_a_single_request_refuses_required_over_several_tools() -> None:
     request = _request(tools=[WEATHER, HOTEL], tool_choice="required")
     with pytest.raises(ClovaValidationError, match="chat_turn"):
         prepare_chat(request, get_chat_model("HCX-005"))
+
+
+def test_the_answer_schema_is_checked_before_the_tool_turns() -> None:
+    patterned = {
+        "type": "object",
+        "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+    }
+    request = _request("HCX-007", tools=[WEATHER], response_format=patterned)
+    with pytest.raises(ClovaValidationError, match="pattern"):
+        _first(turn_steps(request))
+
+
+def test_a_forced_tool_and_a_schema_together_are_refused() -> None:
+    request = _request(tools=[WEATHER, HOTEL], tool_choice="get_weather", response_format=SCHEMA)
+    with pytest.raises(ClovaValidationError, match="tool_choice='get_weather'"):
+        _first(turn_steps(request))
