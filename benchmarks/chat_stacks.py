@@ -12,6 +12,7 @@ endpoints cancel out.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -170,6 +171,50 @@ class CoreClient:
 
     def close(self) -> None:
         self._client.close()
+
+
+class CoreAsyncClient:
+    """``clova_core.AsyncClovaClient`` on one event loop, over httpx's async transport (the
+    default) or the optional aiohttp one (``DefaultAioHttpClient``)."""
+
+    group: Group = "ours"
+    endpoint: Endpoint = "native-v3"
+
+    def __init__(self, base_url: str, transport: Literal["httpx", "aiohttp"]) -> None:
+        from clova_core import AsyncClovaClient, ChatRequest, DefaultAioHttpClient, Message
+
+        self.name = f"clova_core AsyncClovaClient ({transport})"
+        self._loop = asyncio.new_event_loop()
+        self._http = DefaultAioHttpClient() if transport == "aiohttp" else None
+        self._client = AsyncClovaClient(api_key=API_KEY, base_url=base_url, http_client=self._http)
+        self._request = ChatRequest(
+            messages=[Message(role="user", content=PROMPT)], model=MODEL, max_tokens=MAX_TOKENS
+        )
+
+    def invoke(self) -> str:
+        return self._loop.run_until_complete(self._client.chat(self._request)).content
+
+    def stream(self) -> Iterator[str]:
+        from clova_core import TokenEvent
+
+        events = self._loop.run_until_complete(self._client.stream_chat(self._request))
+        try:
+            while True:
+                try:
+                    event = self._loop.run_until_complete(anext(events))
+                except StopAsyncIteration:
+                    return
+                if isinstance(event, TokenEvent) and event.content:
+                    yield event.content
+        finally:
+            self._loop.run_until_complete(events.aclose())
+
+    def close(self) -> None:
+        self._loop.run_until_complete(self._client.aclose())
+        if self._http is not None:
+            self._loop.run_until_complete(self._http.aclose())
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.close()
 
 
 class _LangChainModel:
@@ -353,6 +398,8 @@ def build_stacks(base_url: str) -> list[ChatStack]:
         _native_v1(base_url),
         RawOpenAI(openai_base_url),
         CoreClient(base_url),
+        CoreAsyncClient(base_url, "httpx"),
+        CoreAsyncClient(base_url, "aiohttp"),
         OursLangChain(base_url),
         OursLlamaIndex(base_url),
         LangChainNaver(openai_base_url),
@@ -375,6 +422,8 @@ LIBRARY_OF: dict[str, str] = {
     "raw httpx (native v1 /testapp)": "httpx",
     "raw httpx (OpenAI-compat)": "httpx",
     "clova_core ClovaClient": "clova_core",
+    "clova_core AsyncClovaClient (httpx)": "clova_core",
+    "clova_core AsyncClovaClient (aiohttp)": "clova_core + httpx-aiohttp",
     "langchain_clova ChatClovaX": "langchain_clova",
     "llama_index_clova ClovaX": "llama_index_clova",
     "langchain-naver ChatClovaX": "langchain-naver",

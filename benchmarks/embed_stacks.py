@@ -197,7 +197,7 @@ class OursLlamaIndex(_Base):
             base_url=base_url,
             max_concurrency=concurrency,
             http_client=transports.sync_client(),
-            async_http_client=transports.async_client(),
+            http_async_client=transports.async_client(),
         )
 
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -208,6 +208,83 @@ class OursLlamaIndex(_Base):
 
     def close(self) -> None:
         self._model.close()
+
+
+class _AioHttpLoop:
+    """A ``DefaultAioHttpClient`` (the optional ``[aiohttp]`` transport) and the one event
+    loop it lives in: an aiohttp session belongs to the loop that opened it, so these stacks
+    run every trial on the same loop instead of a new ``asyncio.run`` each time."""
+
+    def __init__(self, concurrency: int) -> None:
+        from clova_core import DefaultAioHttpClient
+
+        self.loop = asyncio.new_event_loop()
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        self.http = DefaultAioHttpClient(limits=limits)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.http.aclose())
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+
+
+class OursLangChainAioHttp(_Base):
+    group: Group = "ours"
+    library = "langchain_clova"
+    mode: Mode = "async"
+    note = "optional aiohttp transport (DefaultAioHttpClient)"
+
+    def __init__(self, base_url: str, concurrency: int) -> None:
+        from langchain_clova import ClovaXEmbeddings
+
+        self.name = "langchain_clova ClovaXEmbeddings (async, aiohttp)"
+        self.concurrency = str(concurrency)
+        self._aio = _AioHttpLoop(concurrency)
+        self._model = ClovaXEmbeddings(
+            model=EMBED_MODEL,
+            api_key=API_KEY,
+            base_url=base_url,
+            max_concurrency=concurrency,
+            http_async_client=self._aio.http,
+        )
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return self._aio.loop.run_until_complete(self._model.aembed_documents(texts))
+
+    def close(self) -> None:
+        self._model.close()
+        self._aio.close()
+
+
+class OursLlamaIndexAioHttp(_Base):
+    group: Group = "ours"
+    library = "llama_index_clova"
+    mode: Mode = "async"
+    note = "optional aiohttp transport (DefaultAioHttpClient)"
+
+    def __init__(self, base_url: str, concurrency: int) -> None:
+        from llama_index_clova import ClovaXEmbedding
+
+        self.name = "llama_index_clova ClovaXEmbedding (async, aiohttp)"
+        self.concurrency = str(concurrency)
+        self._aio = _AioHttpLoop(concurrency)
+        self._model = ClovaXEmbedding(
+            model_name=EMBED_MODEL,
+            api_key=API_KEY,
+            base_url=base_url,
+            max_concurrency=concurrency,
+            http_async_client=self._aio.http,
+        )
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = self._aio.loop.run_until_complete(
+            self._model.aget_text_embedding_batch(texts)
+        )
+        return vectors
+
+    def close(self) -> None:
+        self._model.close()
+        self._aio.close()
 
 
 # ---------------------------------------------------------------------------- alternatives
@@ -304,7 +381,8 @@ def build_mock_stacks(latency: float, concurrency: int) -> list[EmbedStack]:
 
 
 def build_stacks(base_url: str, concurrency: int) -> list[EmbedStack]:
-    """Floor, ours (sync and async, LangChain and LlamaIndex), then the alternatives."""
+    """Floor, ours (sync and async, LangChain and LlamaIndex; async also over the optional
+    aiohttp transport), then the alternatives."""
     openai_base_url = f"{base_url}/v1/openai"
     return [
         RawAsyncFloor(base_url, concurrency),
@@ -312,6 +390,8 @@ def build_stacks(base_url: str, concurrency: int) -> list[EmbedStack]:
         OursLangChain(base_url, concurrency, "async"),
         OursLlamaIndex(base_url, concurrency, "sync"),
         OursLlamaIndex(base_url, concurrency, "async"),
+        OursLangChainAioHttp(base_url, concurrency),
+        OursLlamaIndexAioHttp(base_url, concurrency),
         LangChainNaver(openai_base_url),
         Community(base_url),
         LangChainOpenAI(openai_base_url),

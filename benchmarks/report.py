@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.quota_cpu import quota_cpu_md
 from benchmarks.results import ChatRow, EmbedRow, ImportPairRow, ImportRow, RunResults, StreamRow
 from benchmarks.timing import Summary
 
@@ -351,6 +352,8 @@ def markdown(results: RunResults) -> str:
         lines += [*_stream_md(results.stream, results), ""]
     if results.embed:
         lines += [*_embed_md(results.embed, results), ""]
+    if quota_cpu := quota_cpu_md(results):
+        lines += [*quota_cpu, ""]
     if results.imports:
         lines += [*_imports_md(results.imports), ""]
     if results.import_pairs:

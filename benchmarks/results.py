@@ -20,6 +20,8 @@ class ChatRow:
     call_ms: Summary
     overhead_ms: Summary
     """Per trial: this stack's median call minus the floor's median call in the same trial."""
+    client_cpu_ms: Summary | None = None
+    """CPU of the benchmark process (the client) per call; the emulator runs apart."""
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,13 @@ def run_chat(emu: EmulatorProcess, settings: Settings, progress: Progress) -> li
             for _ in range(settings.chat_warmup):
                 stack.invoke()
         per_trial: dict[str, list[float]] = {stack.name: [] for stack in stacks}
+        cpu_per_call: dict[str, list[float]] = {stack.name: [] for stack in stacks}
         for trial in range(settings.chat_trials):
             for stack in _rotated(stacks, trial):
+                cpu = time.process_time()
                 per_trial[stack.name].append(per_call_median(stack.invoke, settings.chat_calls))
+                cpu = time.process_time() - cpu
+                cpu_per_call[stack.name].append(cpu / settings.chat_calls)
             progress(f"chat trial {trial + 1}/{settings.chat_trials}")
     finally:
         for stack in stacks:
@@ -55,6 +59,7 @@ def run_chat(emu: EmulatorProcess, settings: Settings, progress: Progress) -> li
                 floor=floor,
                 call_ms=Summary.of(per_trial[stack.name]).scaled(1000),
                 overhead_ms=Summary.of(_paired_delta(per_trial, stack.name, floor)).scaled(1000),
+                client_cpu_ms=Summary.of(cpu_per_call[stack.name]).scaled(1000),
             )
         )
     return rows
