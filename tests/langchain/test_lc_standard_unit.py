@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models import BaseChatModel
-from langchain_core.tools import BaseTool
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
 from langchain_tests.unit_tests.chat_models import TEST_PYDANTIC_MODELS
 
@@ -18,13 +17,6 @@ SERDES_XFAIL = (
     "built-in serialization mapping, which has no third-party entry for ChatClovaX; the "
     "dumpd/load round trip with allowed_objects=[ChatClovaX] is covered in "
     "test_lc_chat_unit.py::test_serialization_round_trip_without_the_key"
-)
-
-ANY_OF_SEVERAL_XFAIL = (
-    "binds four tools with tool_choice='any'; CLOVA can force one named function but not "
-    "'any one of several' (clova-api.md 3.6), so bind_tools refuses it up front with "
-    "UnsupportedFeatureError. Binding Pydantic / dict / function tools is covered in "
-    "test_lc_tools_and_schemas.py and test_lc_chat_unit.py"
 )
 
 
@@ -44,9 +36,8 @@ class ClovaChatUnitBase(ChatModelUnitTests):
 
 
 class ClovaToolModelUnitBase(ClovaChatUnitBase):
-    @pytest.mark.xfail(reason=ANY_OF_SEVERAL_XFAIL, raises=UnsupportedFeatureError, strict=True)
-    def test_bind_tool_pydantic(self, model: BaseChatModel, my_adder_tool: BaseTool) -> None:
-        super().test_bind_tool_pydantic(model, my_adder_tool)
+    """v3 models with tools: ``tool_choice='any'`` over several tools binds (the client
+    enforces the call, clova_core.turns), so test_bind_tool_pydantic runs as is."""
 
 
 class TestHCX005Unit(ClovaToolModelUnitBase):
