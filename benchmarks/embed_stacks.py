@@ -340,8 +340,13 @@ class LangChainOpenAI(_Base):
         from langchain_openai import OpenAIEmbeddings
 
         options: dict[str, Any] = {"api_key": API_KEY, "base_url": openai_base_url}
+        # CLOVA's compat endpoint returns float vectors only; the openai SDK asks for base64
+        # unless told otherwise (the emulator, like the service, rejects that).
         self._model = OpenAIEmbeddings(
-            model=EMBED_MODEL, check_embedding_ctx_length=False, **options
+            model=EMBED_MODEL,
+            check_embedding_ctx_length=False,
+            model_kwargs={"encoding_format": "float"},
+            **options,
         )
 
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -359,7 +364,10 @@ class LlamaIndexOpenAILike(_Base):
         from llama_index.embeddings.openai_like import OpenAILikeEmbedding
 
         self._model = OpenAILikeEmbedding(
-            model_name=EMBED_MODEL, api_base=openai_base_url, api_key=API_KEY
+            model_name=EMBED_MODEL,
+            api_base=openai_base_url,
+            api_key=API_KEY,
+            additional_kwargs={"encoding_format": "float"},  # see LangChainOpenAI
         )
 
     def embed(self, texts: list[str]) -> list[list[float]]:

@@ -3,7 +3,7 @@
 A stream connects lazily, on the first ``next()``; the request was validated when it was
 created (``stream_chat``). Bytes are framed by httpx-sse and given meaning by
 :class:`~clova_core.sse_events.StreamDecoder`; this module is only the I/O loop, written
-twice in parallel (clova-api.md 2.4, 3.8; design.md 2):
+twice in parallel:
 
 * it yields :class:`~clova_core.types.TokenEvent` s as they arrive and finally one
   :class:`~clova_core.types.ResultEvent`, then closes the connection;

@@ -169,7 +169,7 @@ class ClovaClient(ToolkitMethods, BaseClient):
         request_id: str | None = None,
         exact_token_check: bool = False,
     ) -> ChatResult:
-        """One chat completion (clova-api.md 2, 3). ``exact_token_check`` first asks CLOVA's
+        """One chat completion. ``exact_token_check`` first asks CLOVA's
         token calculator and checks the context limits exactly (6.1, 6.2)."""
         spec, wire, rid = self._chat_wire(request, spec, request_id, exact_token_check)
         result = self._post(wire, rid)
@@ -194,7 +194,7 @@ class ClovaClient(ToolkitMethods, BaseClient):
     def embed(
         self, text: str, *, model: str = DEFAULT_EMBEDDING_MODEL, request_id: str | None = None
     ) -> EmbeddingResult:
-        """One embedding vector (clova-api.md 5: one text per request)."""
+        """One embedding vector (one text per request)."""
         embedding_spec = get_embedding_model(model)
         wire, rid = prepare_embedding(text, embedding_spec), resolve_request_id(request_id)
         return parse_embedding(self._post(wire, rid), model=embedding_spec.name, request_id=rid)
@@ -206,14 +206,14 @@ class ClovaClient(ToolkitMethods, BaseClient):
         spec: ChatModelSpec | None = None,
         request_id: str | None = None,
     ) -> ChatTokenCount:
-        """CLOVA's exact token count of a chat request (clova-api.md 6.1, 6.2)."""
+        """CLOVA's exact token count of a chat request."""
         wire = prepare_chat_tokenize(request, resolve_chat_spec(request, spec))
         rid = resolve_request_id(request_id)
         result = self._post(wire, rid)
         return parse_chat_token_count(result, api_version=wire.api_version, request_id=rid)
 
     def count_embedding_tokens(self, text: str, *, request_id: str | None = None) -> int:
-        """CLOVA's token count of a text for embedding v2 (clova-api.md 6.3)."""
+        """CLOVA's token count of a text for embedding v2."""
         wire, rid = prepare_embedding_tokenize(text), resolve_request_id(request_id)
         return parse_embedding_token_count(self._post(wire, rid), request_id=rid)
 
@@ -391,7 +391,7 @@ class AsyncClovaClient(AsyncToolkitMethods, BaseClient):
         return parse_chat_token_count(result, api_version=wire.api_version, request_id=rid)
 
     async def count_embedding_tokens(self, text: str, *, request_id: str | None = None) -> int:
-        """CLOVA's token count of a text for embedding v2 (clova-api.md 6.3)."""
+        """CLOVA's token count of a text for embedding v2."""
         wire, rid = prepare_embedding_tokenize(text), resolve_request_id(request_id)
         return parse_embedding_token_count(await self._post(wire, rid), request_id=rid)
 

@@ -9,7 +9,7 @@ I/O loops in :mod:`clova_core.client` and :mod:`clova_core.chat_stream` are then
 parallel, so sync and async cannot drift apart. HTTP itself (framing, TLS, proxies, pooling)
 is httpx's: the package never writes or parses it.
 
-Authentication (clova-api.md 1.2): ``Authorization: Bearer <key>``; legacy keys (made before
+Authentication: ``Authorization: Bearer <key>``; legacy keys (made before
 2025-01) use ``X-NCP-CLOVASTUDIO-API-KEY`` plus the account's ``X-NCP-APIGW-API-KEY``. Keys
 are :class:`pydantic.SecretStr` and only unwrapped into the outgoing headers.
 
@@ -81,7 +81,7 @@ PACKAGE_NAME = "clova-integrations"
 JSON_MEDIA_TYPE = "application/json"
 EVENT_STREAM_MEDIA_TYPE = "text/event-stream"
 LEGACY_KEY_PREFIX_BEARER = "nv-"
-"""Console-issued Bearer keys start with ``nv-`` (clova-api.md 1.2)."""
+"""Console-issued Bearer keys start with ``nv-``."""
 
 
 @lru_cache(maxsize=1)
@@ -95,7 +95,7 @@ def user_agent() -> str:
 
 
 def status_error(response: httpx.Response, content: bytes, request_id: str) -> APIStatusError:
-    """The typed error for a non-2xx reply, with its ``Retry-After`` (clova-api.md 1.3, 1.4)."""
+    """The typed error for a non-2xx reply, with its ``Retry-After``."""
     return error_from_response(
         response.status_code,
         content,
@@ -118,7 +118,7 @@ def reply_result(response: httpx.Response, content: bytes, request_id: str) -> M
 
 
 def is_event_stream(response: httpx.Response) -> bool:
-    """A 2xx reply with ``Content-Type: text/event-stream`` (clova-api.md 2.4); media types
+    """A 2xx reply with ``Content-Type: text/event-stream``; media types
     are case-insensitive (RFC 9110 8.3.1)."""
     media_type = response.headers.get("content-type", "").partition(";")[0].strip().lower()
     return response.is_success and media_type == EVENT_STREAM_MEDIA_TYPE
@@ -127,7 +127,7 @@ def is_event_stream(response: httpx.Response) -> bool:
 def stream_reply_error(response: httpx.Response, content: bytes, request_id: str) -> APIError:
     """Why a reply to a stream request is not an event stream: an HTTP error, a failure
     code in a 200 JSON envelope, or a plain JSON answer (the legacy ``apigw`` host does not
-    stream, clova-api.md 1.1)."""
+    stream)."""
     if not response.is_success:
         return status_error(response, content, request_id)
     try:
@@ -240,7 +240,7 @@ class BaseClient:
         )
 
     def auth_headers(self) -> dict[str, str]:
-        """The credential headers (clova-api.md 1.2). Never log their values."""
+        """The credential headers. Never log their values."""
         if self.apigw_api_key is None:
             return {HEADER_AUTHORIZATION: f"Bearer {self.api_key.get_secret_value()}"}
         return {
@@ -249,7 +249,7 @@ class BaseClient:
         }
 
     def headers(self, *, request_id: str, stream: bool) -> dict[str, str]:
-        """All headers of one request. ``Accept`` picks JSON or SSE (clova-api.md 1.2).
+        """All headers of one request. ``Accept`` picks JSON or SSE.
 
         ``default_headers`` may replace the User-Agent; they never replace the content
         negotiation, request id or credential headers. Names merge case-insensitively.

@@ -52,7 +52,7 @@ def default_timeout() -> httpx.Timeout:
 
 
 def new_request_id() -> str:
-    """A fresh ``X-NCP-CLOVASTUDIO-REQUEST-ID`` (free-form per clova-api.md 9.3)."""
+    """A fresh ``X-NCP-CLOVASTUDIO-REQUEST-ID`` (free-form)."""
     return uuid.uuid4().hex
 
 
@@ -122,7 +122,7 @@ def nonempty_env(name: str) -> str | None:
 def resolve_base_url(base_url: str | None) -> str:
     """Argument, else ``CLOVASTUDIO_API_BASE_URL``, else the default; no trailing slash.
 
-    A base ending in ``/testapp`` or ``/serviceapp`` (clova-api.md 1.1) simply prefixes paths.
+    A base ending in ``/testapp`` or ``/serviceapp`` simply prefixes paths.
     A query string or fragment, or the OpenAI-compatible ``/v1/openai`` suffix, is a
     :class:`~clova_core.errors.ClovaConfigurationError`.
     """

@@ -1,6 +1,6 @@
 """Constants shared by the client, the glue packages and the emulator.
 
-Header names and paths follow ``clova-api.md`` sections 1-7.
+Header names, paths and limits of the CLOVA Studio API.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 ENV_API_KEY = "CLOVASTUDIO_API_KEY"
 """Environment variable holding the API key (same name as langchain-naver)."""
 ENV_APIGW_API_KEY = "NCP_APIGW_API_KEY"
-"""Environment variable holding the legacy API Gateway key (clova-api.md 1.2)."""
+"""Environment variable holding the legacy API Gateway key."""
 ENV_BASE_URL = "CLOVASTUDIO_API_BASE_URL"
 """Environment variable overriding the base URL (same name as langchain-naver)."""
 

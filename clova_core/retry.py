@@ -1,14 +1,14 @@
 """Retry policy as pure functions: what to retry and how long to wait.
 
-Only the client's I/O loops retry (never the glue, so retries do not multiply across layers;
-anchors.md pain point 15). What is retried (clova-api.md 8.1): HTTP 408, 429 and 5xx, the
+Only the client's I/O loops retry (never the glue, so retries do not multiply across
+layers). What is retried: HTTP 408, 429 and 5xx, the
 same codes inside a 200 envelope, connection errors and timeouts. Never retried: other 4xx,
 a TLS certificate that fails verification, a closed client, a full local connection pool,
 and a chat whose
 reply timed out after the request was fully sent (the server may still generate and bill that
 answer; embeddings and token counts cost nothing to repeat, so theirs are retried).
 
-How long to wait (clova-api.md 8.2): the server's ``Retry-After`` / ``retry-after-ms`` when
+How long to wait: the server's ``Retry-After`` / ``retry-after-ms`` when
 present, opportunistically the OpenAI-style ``x-ratelimit-reset-*`` headers on a 429 (their
 names are undocumented for CLOVA), otherwise exponential backoff with full jitter. A server
 asking for more than :data:`~clova_core.constants.MAX_RETRY_AFTER_SECONDS` is not waited on:
@@ -46,7 +46,7 @@ _DURATION_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 def is_retryable_status(status_code: int) -> bool:
-    """408, 429 and every 5xx; never another 4xx (clova-api.md 8.1)."""
+    """408, 429 and every 5xx; never another 4xx."""
     return status_code in (408, 429) or 500 <= status_code <= 599
 
 

@@ -2,14 +2,14 @@
 
 Framing (``id:`` / ``event:`` / ``data:`` lines with or without the space after the colon,
 CRLF, events split across network chunks) is httpx-sse's job; this module only gives each
-framed event its CLOVA meaning (clova-api.md 2.4 and 3.8):
+framed event its CLOVA meaning:
 
 * ``token``: ``message.content`` is the **new** fragment only; on v3 reasoning fragments
   arrive in ``message.thinkingContent``; tool calls arrive as a header piece (``id``,
   ``function.name``) followed by ``function.partialJson`` pieces for the latest call.
 * ``result``: the complete message. It repeats every fragment already streamed, so it is
-  turned into a :class:`~clova_core.types.ResultEvent` only, never into more text
-  (anchors.md pain point 9). The stream is finished after it.
+  turned into a :class:`~clova_core.types.ResultEvent` only, never into more text. The
+  stream is finished after it.
 * ``error``: ``{"status": {"code", "message"}}`` -> :class:`~clova_core.errors.StreamError`
   carrying what was delivered so far.
 * ``signal``: ``{"data": "[DONE]"}`` (or a bare ``[DONE]``) ends the stream.
@@ -142,7 +142,7 @@ class StreamDecoder:
         )
 
     def _tool_call_chunks(self, pieces: object) -> tuple[ToolCallChunk, ...]:
-        """Tool-call pieces (clova-api.md 3.8): a piece with ``id`` or ``function.name``
+        """Tool-call pieces: a piece with ``id`` or ``function.name``
         starts the next call; ``function.partialJson`` extends the latest one. The spec has
         no ``index`` field, so calls are numbered in the order their headers arrive."""
         if not isinstance(pieces, Sequence) or isinstance(pieces, str):
@@ -191,7 +191,7 @@ class StreamDecoder:
 
     @staticmethod
     def _is_done(event: str, data: str) -> bool:
-        """``signal`` with ``{"data":"[DONE]"}`` or a bare ``[DONE]`` (clova-api.md 2.4); a
+        """``signal`` with ``{"data":"[DONE]"}`` or a bare ``[DONE]``; a
         nameless (``message``) ``[DONE]`` line is accepted too, OpenAI style."""
         if event not in ("signal", "message"):
             return False
