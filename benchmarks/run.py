@@ -32,6 +32,8 @@ from benchmarks.settings import FULL, QUICK, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ("chat", "stream", "embed", "imports")
+OPTIONAL_SUITES = ("quota",)
+"""Run only when named (``--only quota``): minutes of their own, see ``suite_quota``."""
 DISTRIBUTIONS = (
     "httpx",
     "langchain-core",
@@ -51,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0] if __doc__ else None
     )
     parser.add_argument("--quick", action="store_true", help="few trials: a smoke run (< 1 min)")
-    parser.add_argument("--only", nargs="+", choices=SUITES, help="run only these suites")
+    parser.add_argument(
+        "--only", nargs="+", choices=SUITES + OPTIONAL_SUITES, help="run only these suites"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--chat-trials", type=int, help="override: trials of the chat suite")
     parser.add_argument("--embed-trials", type=int, help="override: trials of the embeddings")
@@ -114,6 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else ["python", "-m", "benchmarks"]
     )
     command = shlex.join([*launcher, *given])
+    if "quota" in suites:
+        from benchmarks.suite_quota import run_quota
+
+        print(run_quota(args.quick, say, command))
+        suites = tuple(name for name in suites if name != "quota")
+        if not suites:
+            return 0
     results = RunResults(command=command, settings=vars(settings), environment=_environment())
 
     from benchmarks.suite_chat import run_chat, run_stream

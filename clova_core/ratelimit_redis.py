@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     import redis
     import redis.asyncio
 
-# Mirrors QuotaSchedule.reserve line by line. Numbers go to Redis through %.17g: Redis turns
-# a bare Lua number into a string with only 14 significant digits.
+# Mirrors QuotaSchedule.reserve; reads only the log entries a rule needs (the last one, the
+# rpm-th from the end, and the whole log only when the tokens would overflow). Numbers go to
+# Redis through %.17g: Redis turns a bare Lua number into a string with 14 significant digits.
 RESERVE_LUA = """
 local state, log = KEYS[1], KEYS[2]
 local now = tonumber(ARGV[1])
@@ -62,18 +63,23 @@ if #old > 0 then
   redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
 end
 
-local entries = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
-local n = #entries / 2
+local n = redis.call('ZCARD', log)
 local start = now
-if n > 0 then start = math.max(start, tonumber(entries[2 * n])) end
+if n > 0 then
+  start = math.max(start, tonumber(redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')[2]))
+end
 if rpm > 0 then
-  if n >= rpm then start = math.max(start, tonumber(entries[2 * (n - rpm) + 2]) + span) end
+  if n >= rpm then
+    local entry = redis.call('ZRANGE', log, n - rpm, n - rpm, 'WITHSCORES')
+    start = math.max(start, tonumber(entry[2]) + span)
+  end
   local tat = tonumber(redis.call('HGET', state, 'request_tat'))
   if tat then start = math.max(start, paced(tat, 1, span / rpm)) end
 end
 if tpm > 0 then
   local excess = sum + tokens - tpm
   if excess > 0 then
+    local entries = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
     for i = 1, n do
       excess = excess - tonumber(string.match(entries[2 * i - 1], ':(%d+)$'))
       if excess <= 0 then
