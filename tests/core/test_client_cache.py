@@ -5,14 +5,17 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import os
+import pickle
 
 import httpx
 import pytest
 from transport_fakes import BASE, TEST_KEY, clean_env, ok  # noqa: F401
 
 from clova_core.client import AsyncClovaClient
+from clova_core.client_cache import ClientCache, ClientPool
 from clova_core.errors import ClovaConfigurationError
-from clova_core.client_cache import ClientPool
 from clova_core.ratelimit import RateLimiter
 
 
@@ -69,3 +72,41 @@ def test_a_missing_key_is_reported_on_first_use() -> None:
 
 def test_repr_has_no_key() -> None:
     assert TEST_KEY not in repr(ClientPool(api_key=TEST_KEY, base_url=BASE))
+
+
+# --------------------------------------------------------------------- ClientCache
+
+
+def _pool(key: str) -> ClientPool:
+    return ClientPool(api_key=key, base_url=BASE)
+
+
+def test_the_cache_rebuilds_when_the_settings_key_changes() -> None:
+    cache = ClientCache()
+    first = cache.get(("a",), lambda: _pool("key-a"))
+    assert cache.get(("a",), lambda: _pool("never built")) is first
+    second = cache.get(("b",), lambda: _pool("key-b"))
+    assert second is not first
+    assert second.sync.api_key.get_secret_value() == "key-b"
+    first_sync = first.sync
+    cache.close()  # closes the replaced pool's client too
+    assert first_sync._http.is_closed
+
+
+def test_copies_and_pickles_of_a_cache_start_empty() -> None:
+    cache = ClientCache()
+    built = cache.get(("a",), lambda: _pool("key-a"))
+    for other in (copy.copy(cache), copy.deepcopy(cache), pickle.loads(pickle.dumps(cache))):
+        assert other.get(("a",), lambda: _pool("key-a")) is not built
+    assert b"key-a" not in pickle.dumps(cache)
+
+
+def test_after_a_fork_the_child_builds_its_own_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ClientCache()
+    parents = cache.get(("a",), lambda: _pool("key-a"))
+    parents_client = parents.sync
+    monkeypatch.setattr(os, "getpid", lambda: -1)  # what the child sees (real forks: tests/)
+    childs = cache.get(("a",), lambda: _pool("key-a"))
+    assert childs is not parents
+    cache.close()
+    assert not parents_client._http.is_closed  # the parent's sockets are left alone
