@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 
@@ -98,7 +99,7 @@ def test_a_long_job_is_paced_evenly_after_a_short_burst() -> None:
     limiter = RateLimiter(requests_per_minute=60, clock=lambda: now[0])
     starts = [limiter.reserve() for _ in range(20)]
     assert starts[:6] == [0.0] * 6
-    gaps = [later - earlier for earlier, later in zip(starts[5:], starts[6:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts[5:])]
     assert gaps == pytest.approx([61.2 / 60] * 14)
 
 
