@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -47,6 +48,13 @@ class Outcome(Generic[_Result]):
         return self.results  # type: ignore[return-value]  # no failure: all were set
 
 
+class _NotStarted:
+    """Marks an item skipped because an earlier one failed."""
+
+
+_NOT_STARTED = _NotStarted()
+
+
 def fan_out_threads(
     function: Callable[[_Item], _Result],
     items: Sequence[_Item],
@@ -57,10 +65,21 @@ def fan_out_threads(
     """Run ``function(item)`` for every item on at most ``workers`` threads."""
     if workers <= 1 or len(items) <= 1:
         return _run_inline(function, items)
+    stop = threading.Event()
+
+    def one(item: _Item) -> _Result | _NotStarted:
+        if stop.is_set():
+            return _NOT_STARTED
+        try:
+            return function(item)
+        except BaseException:
+            stop.set()  # a worker that frees up now starts nothing more
+            raise
+
     with ThreadPoolExecutor(
         max_workers=min(workers, len(items)), thread_name_prefix=thread_name_prefix
     ) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, function, item) for item in items]
+        futures = [pool.submit(contextvars.copy_context().run, one, item) for item in items]
         try:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         except BaseException:
@@ -74,8 +93,8 @@ def fan_out_threads(
         error = None if future.cancelled() else future.exception()
         if error is not None and first is None:
             first = (index, error)
-        ok = not future.cancelled() and error is None
-        results.append(future.result() if ok else None)
+        value = future.result() if not future.cancelled() and error is None else None
+        results.append(None if isinstance(value, _NotStarted) else value)
     if first is None:
         return Outcome(results)
     return Outcome(results, failed_index=first[0], error=first[1])
@@ -105,13 +124,6 @@ def map_in_threads(
     ).unwrap()
 
 
-class _NotStarted:
-    """Marks an item skipped because an earlier one failed."""
-
-
-_NOT_STARTED = _NotStarted()
-
-
 async def fan_out_tasks(
     function: Callable[[_Item], Awaitable[_Result]],
     items: Sequence[_Item],
@@ -126,7 +138,11 @@ async def fan_out_tasks(
         async with semaphore:
             if stop.is_set():
                 return _NOT_STARTED
-            return await function(item)
+            try:
+                return await function(item)
+            except BaseException:
+                stop.set()  # before the semaphore wakes the next waiting item
+                raise
 
     tasks = [asyncio.ensure_future(one(item)) for item in items]
     try:

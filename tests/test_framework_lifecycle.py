@@ -208,26 +208,26 @@ def test_a_forked_child_opens_its_own_connections(
 
 
 @pytest.mark.parametrize("cls", [ClovaXEmbeddings, ClovaXEmbedding], ids=lambda c: c.__name__)
-def test_close_during_a_batch_leaves_no_connection_open(
-    cls: type[Any], emu: Emulator, no_env: None
-) -> None:
-    emu.configure(latency=0.05)
-    obj = cls(api_key=KEY_A, base_url=emu.base_url, max_concurrency=4, max_retries=0)
-    texts = [f"text {i}" for i in range(40)]
-    outcome: list[object] = []
-    worker = threading.Thread(target=lambda: outcome.append(_catching(obj, texts)))
-    worker.start()
-    deadline = time.monotonic() + 10
-    while len(emu.requests) < 4 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    obj.close()  # four requests are in flight (or done), the rest queued
-    worker.join(timeout=30)
-    assert not worker.is_alive()
-    assert isinstance(outcome[0], (list, errors.ClovaError))  # a typed error, if any
-    deadline = time.monotonic() + 5
-    while _connections_to(emu.port) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert _connections_to(emu.port) == 0
+def test_close_during_a_batch_leaves_no_connection_open(cls: type[Any], no_env: None) -> None:
+    with Emulator(keys=[KEY_A], latency=0.05) as emu:  # its own port: only these connections
+        obj = cls(api_key=KEY_A, base_url=emu.base_url, max_concurrency=4, max_retries=0)
+        texts = [f"text {i}" for i in range(40)]
+        outcome: list[object] = []
+        worker = threading.Thread(target=lambda: outcome.append(_catching(obj, texts)))
+        worker.start()
+        deadline = time.monotonic() + 10
+        while len(emu.requests) < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert _connections_to(emu.port) == 4
+        obj.close()  # four requests are in flight, the rest queued
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+        assert isinstance(outcome[0], (list, errors.ClovaError))  # a typed error, if any
+        deadline = time.monotonic() + 5
+        while _connections_to(emu.port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _connections_to(emu.port) == 0
+        assert len(emu.requests) < len(texts)  # the queued texts were not sent after close
 
 
 def _connections_to(port: int) -> int:

@@ -161,3 +161,32 @@ def test_key_never_in_repr() -> None:
     embeddings = ClovaXEmbeddings(api_key="test-key")
     assert "test-key" not in repr(embeddings)
     assert "test-key" not in str(embeddings.model_dump())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_failed_text_is_named_and_the_finished_vectors_kept(
+    emulator_env: Emulator, log: Log, mode: str
+) -> None:
+    emulator_env.script(
+        ScriptedEmbedding(vector=[0.5] * 1024),
+        ScriptedEmbedding(vector=[0.25] * 1024),
+        ScriptedError(status=400, code="40001", endpoint="embedding"),
+    )
+    embeddings = ClovaXEmbeddings(max_concurrency=1)
+
+    def embed() -> object:
+        if mode == "sync":
+            return embeddings.embed_documents(TEXTS)
+        return asyncio.run(embeddings.aembed_documents(TEXTS))
+
+    with pytest.raises(BadRequestError, match=r"^texts\[2\] \(of 9\): ") as caught:
+        embed()
+    error = caught.value
+    assert getattr(error, "index", None) == 2
+    partial = getattr(error, "partial_results", None)
+    assert partial is not None
+    assert [list(result.embedding[:1]) if result else None for result in partial] == [
+        [0.5],
+        [0.25],
+    ] + [None] * 7
+    assert len(log(3)) == 3
