@@ -13,7 +13,7 @@ from benchmarks.chat_stacks import FLOOR_OF, LIBRARY_OF, ChatStack, build_stacks
 from benchmarks.emulator_proc import EmulatorProcess
 from benchmarks.results import ChatRow, StreamRow
 from benchmarks.settings import Settings
-from benchmarks.timing import Summary, per_call_median
+from benchmarks.timing import Summary, per_call_median_cpu
 
 Progress = Callable[[str], None]
 
@@ -39,10 +39,9 @@ def run_chat(emu: EmulatorProcess, settings: Settings, progress: Progress) -> li
         cpu_per_call: dict[str, list[float]] = {stack.name: [] for stack in stacks}
         for trial in range(settings.chat_trials):
             for stack in _rotated(stacks, trial):
-                cpu = time.process_time()
-                per_trial[stack.name].append(per_call_median(stack.invoke, settings.chat_calls))
-                cpu = time.process_time() - cpu
-                cpu_per_call[stack.name].append(cpu / settings.chat_calls)
+                median, cpu = per_call_median_cpu(stack.invoke, settings.chat_calls)
+                per_trial[stack.name].append(median)
+                cpu_per_call[stack.name].append(cpu)
             progress(f"chat trial {trial + 1}/{settings.chat_trials}")
     finally:
         for stack in stacks:

@@ -59,9 +59,10 @@ class Summary:
         return asdict(self)
 
 
-def per_call_median(call: Callable[[], object], calls: int) -> float:
+def per_call_median(call: Callable[[], object], calls: int, *, collect: bool = True) -> float:
     """Median wall time (seconds) of ``calls`` sequential calls, garbage collected first."""
-    gc.collect()
+    if collect:
+        gc.collect()
     durations: list[float] = []
     clock = time.perf_counter
     for _ in range(calls):
@@ -69,6 +70,15 @@ def per_call_median(call: Callable[[], object], calls: int) -> float:
         call()
         durations.append(clock() - started)
     return statistics.median(durations)
+
+
+def per_call_median_cpu(call: Callable[[], object], calls: int) -> tuple[float, float]:
+    """:func:`per_call_median` and this process's CPU seconds per call, the garbage
+    collection before the calls left out of the CPU."""
+    gc.collect()
+    cpu = time.process_time()
+    median = per_call_median(call, calls, collect=False)
+    return median, (time.process_time() - cpu) / calls
 
 
 def timed(action: Callable[[], object]) -> float:
