@@ -8,12 +8,15 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
-from clova_core.models import ChatModelSpec
 from clova_emulator.faults import Knobs
-from clova_emulator.observe import RequestRecord, Stats
+from clova_emulator.limits import ChatModelLike, ChatModelSpec
+from clova_emulator.observe import DEFAULT_REQUEST_LOG_SIZE, RequestRecord, Stats
 from clova_emulator.scripting import ScriptItem
 from clova_emulator.serving.server import EmulatorHTTPServer
 from clova_emulator.state import EmulatorState
+
+DEFAULT_READ_TIMEOUT = 5.0
+"""Seconds a connection waits for the client's next bytes before it is closed."""
 
 
 def _coerce(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,8 +36,13 @@ class Emulator:
     """A local CLOVA Studio server on ``host:port`` (``port=0`` picks a free one).
 
     ``knobs`` (or keyword overrides of its fields, e.g. ``latency=0.1``) set the behaviour;
-    ``tasks`` maps tuned task ids to base models; ``models`` adds chat model specs (e.g. from
-    ``clova_core.models.custom_chat_model``) to the registry the emulator serves.
+    ``tasks`` maps tuned task ids to base models; ``models`` adds chat model specs (a
+    :class:`~clova_emulator.limits.ChatModelSpec`, or one from the client package's
+    ``custom_chat_model(...)``) to the registry the emulator serves.
+
+    ``read_timeout`` (seconds, ``None`` for none) is the longest a connection waits for the
+    client's next bytes (or for a stalled client to take reply bytes) before it is closed;
+    ``request_log_size`` is how many recent requests :attr:`requests` keeps.
     """
 
     def __init__(
@@ -44,15 +52,28 @@ class Emulator:
         port: int = 0,
         knobs: Knobs | None = None,
         tasks: Mapping[str, str] | None = None,
-        models: Iterable[ChatModelSpec] = (),
+        models: Iterable[ChatModelLike] = (),
         verbose: bool = False,
+        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+        request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
         **overrides: Any,
     ) -> None:
         base = dataclasses.replace(knobs or Knobs(), **_coerce(overrides))
+        if read_timeout is not None and not read_timeout > 0:
+            raise ValueError(
+                f"read_timeout must be a positive number of seconds or None, got {read_timeout}"
+            )
         self._host = host
         self._requested_port = port
         self._verbose = verbose
-        self._state = EmulatorState(base, tasks=tasks, models={spec.name: spec for spec in models})
+        self._read_timeout = read_timeout
+        specs = [ChatModelSpec.of(spec) for spec in models]
+        self._state = EmulatorState(
+            base,
+            tasks=tasks,
+            models={spec.name: spec for spec in specs},
+            request_log_size=request_log_size,
+        )
         for task_base in (tasks or {}).values():
             if task_base not in self._state.registry:
                 raise ValueError(f"unknown base model {task_base!r}")
@@ -66,7 +87,10 @@ class Emulator:
         if self._server is not None:
             return self
         server = EmulatorHTTPServer(
-            (self._host, self._requested_port), self._state, verbose=self._verbose
+            (self._host, self._requested_port),
+            self._state,
+            verbose=self._verbose,
+            read_timeout=self._read_timeout,
         )
         thread = threading.Thread(
             target=server.serve_forever,
@@ -163,12 +187,13 @@ class Emulator:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Received requests, oldest first (a copy; credentials never stored)."""
+        """The most recent received requests (up to ``request_log_size``), oldest first (a
+        copy; credentials never stored)."""
         return self._state.log.snapshot()
 
     @property
     def stats(self) -> Stats:
-        """Counts per path, status and outcome."""
+        """Counts per path, status and outcome over :attr:`requests`."""
         return self._state.log.stats()
 
     def clear_requests(self) -> None:

@@ -1,5 +1,7 @@
-"""Observability for tests: a thread-safe log of received requests and counts.
+"""Observability for tests: a bounded, thread-safe log of received requests and counts.
 
+The log keeps the most recent requests only (``request_log_size``, 10,000 by default), so a
+long-running emulator's memory stays flat; :class:`Stats` count over what it keeps.
 Credentials are never stored: the ``Authorization`` and legacy key headers are dropped from
 the recorded headers and only the scheme that was used is kept (``auth``).
 """
@@ -7,14 +9,15 @@ the recorded headers and only the scheme that was used is kept (``auth``).
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from clova_core.constants import SECRET_HEADERS
+from clova_emulator.limits import SECRET_HEADERS
 
-Outcome = Literal["replied", "reset", "cut", "client_disconnected"]
+Outcome = Literal["replied", "reset", "cut", "client_disconnected", "client_timeout"]
+DEFAULT_REQUEST_LOG_SIZE = 10_000
 
 
 @dataclass
@@ -52,7 +55,7 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Stats:
-    """Counts over the request log."""
+    """Counts over the request log (the requests it still holds)."""
 
     total: int
     by_path: dict[str, int] = field(default_factory=dict)
@@ -62,14 +65,22 @@ class Stats:
 
 
 class RequestLog:
-    """Append-only, thread-safe list of :class:`RequestRecord`."""
+    """The last ``size`` :class:`RequestRecord` s, oldest first (thread-safe)."""
 
-    def __init__(self) -> None:
-        self._records: list[RequestRecord] = []
+    def __init__(self, size: int = DEFAULT_REQUEST_LOG_SIZE) -> None:
+        if size < 1:
+            raise ValueError(f"request_log_size must be at least 1, got {size}")
+        self._records: deque[RequestRecord] = deque(maxlen=size)
         self._lock = threading.Lock()
 
+    @property
+    def size(self) -> int:
+        """How many records are kept at most."""
+        return self._records.maxlen or 0
+
     def add(self, record: RequestRecord) -> None:
-        """Add a record (on arrival; the handler fills it in as the request proceeds)."""
+        """Add a record (on arrival; the handler fills it in as the request proceeds); the
+        oldest one is dropped when the log is full."""
         with self._lock:
             self._records.append(record)
 

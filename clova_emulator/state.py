@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clova_core.models import CHAT_MODELS, ChatModelSpec
 from clova_emulator.faults import FaultDice, Knobs, Limits, RateLimiter, limit_for
-from clova_emulator.observe import RequestLog
+from clova_emulator.limits import CHAT_MODELS, ChatModelSpec
+from clova_emulator.observe import DEFAULT_REQUEST_LOG_SIZE, RequestLog
 from clova_emulator.scripting import Script
 from clova_emulator.serving.sse import Frame
 
@@ -85,12 +85,13 @@ class EmulatorState:
         *,
         tasks: Mapping[str, str] | None = None,
         models: Mapping[str, ChatModelSpec] | None = None,
+        request_log_size: int = DEFAULT_REQUEST_LOG_SIZE,
     ) -> None:
         self._lock = threading.Lock()
         self.base_knobs = knobs
         self._knobs = knobs
         self.script = Script()
-        self.log = RequestLog()
+        self.log = RequestLog(request_log_size)
         self.limiter = RateLimiter()
         self.dice = FaultDice(knobs.fault_seed)
         self._base_tasks = dict(tasks or {})

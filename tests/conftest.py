@@ -6,6 +6,11 @@
 * ``emulator_env`` (function): ``emu`` plus ``CLOVASTUDIO_API_KEY=test-key`` and
   ``CLOVASTUDIO_API_BASE_URL`` pointing at it (via ``monkeypatch``).
 
+These are the fixtures of the package's pytest plugin (``clova_emulator.pytest_plugin``:
+``clova_emulator``, ``clova_emu``, ``clova_emulator_env``) under this suite's own names;
+they share its code rather than its fixtures, so the suite runs the same whether or not
+the plugin is installed and loaded.
+
 ``pytest_configure`` also starts an emulator of its own and exports its URL as
 ``CLOVA_EMULATOR_URL`` (design.md 4: notebooks run under nbmake, where session fixtures do
 not run). If ``CLOVA_EMULATOR_URL`` is already set, that server is used and none is started.
@@ -18,8 +23,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from clova_core.constants import ENV_API_KEY, ENV_APIGW_API_KEY, ENV_BASE_URL
 from clova_emulator import Emulator
+from clova_emulator.pytest_plugin import point_client_at, reset_around
 
 EMULATOR_URL_ENV = "CLOVA_EMULATOR_URL"
 _ENV_EMULATOR = pytest.StashKey[Emulator]()
@@ -54,15 +59,10 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture
 def emu(emulator: Emulator) -> Iterator[Emulator]:
     """The session emulator with knobs, script, tasks and log reset around the test."""
-    emulator.reset()
-    yield emulator
-    emulator.reset()
+    yield from reset_around(emulator)
 
 
 @pytest.fixture
 def emulator_env(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """``emu`` with the client's environment variables pointing at it."""
-    monkeypatch.setenv(ENV_API_KEY, "test-key")
-    monkeypatch.setenv(ENV_BASE_URL, emu.base_url)
-    monkeypatch.delenv(ENV_APIGW_API_KEY, raising=False)
-    return emu
+    return point_client_at(emu, monkeypatch)

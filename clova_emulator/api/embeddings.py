@@ -13,13 +13,12 @@ import hashlib
 import math
 from typing import Any
 
-from clova_core.models import EMBEDDING_MODELS, EmbeddingModelSpec
 from clova_emulator.api.chat import take_control
 from clova_emulator.behaviour.text import strip_particle, words
 from clova_emulator.behaviour.tokenizer import count_tokens, is_hangul
+from clova_emulator.limits import EMBEDDING_MODELS, EmbeddingModelSpec
 from clova_emulator.scripting import ScriptedDisconnect, ScriptedEmbedding
 from clova_emulator.serving.envelope import EmulatedApiError, invalid, native_success
-from clova_emulator.serving.jsonwire import SparseFloats
 from clova_emulator.state import Ctx, DropConnection, JsonResponse, Response
 
 DIMENSIONS = 1024
@@ -127,8 +126,8 @@ def _rounded(totals: list[float], scale: float) -> tuple[float, ...]:
     return tuple(values)
 
 
-def sparse_vector(text: str, model: str) -> SparseFloats:
-    """The embedding of ``text`` for ``model`` as its touched buckets (see :func:`vector`)."""
+def vector(text: str, model: str) -> list[float]:
+    """The deterministic embedding of ``text`` for ``model``."""
     features = _features(text)
     sums = _buckets(features)
     # Only the touched buckets are non-zero: summing and rounding just those (in index
@@ -139,12 +138,10 @@ def sparse_vector(text: str, model: str) -> SparseFloats:
     scale = 1.0 / norm
     if model not in _NORMALISED:
         scale *= 4.0 + math.log1p(len(features))
-    return SparseFloats(DIMENSIONS, tuple(indices), _rounded(totals, scale), decimals=7)
-
-
-def vector(text: str, model: str) -> list[float]:
-    """The deterministic embedding of ``text`` for ``model``."""
-    return sparse_vector(text, model).dense()
+    values = [0.0] * DIMENSIONS
+    for index, value in zip(indices, _rounded(totals, scale), strict=True):
+        values[index] = value
+    return values
 
 
 def check_text(text: Any, spec: EmbeddingModelSpec, key: str = "text") -> int:
@@ -164,17 +161,15 @@ def check_text(text: Any, spec: EmbeddingModelSpec, key: str = "text") -> int:
 
 def embed_one(
     ctx: Ctx, spec: EmbeddingModelSpec, text: str, tokens: int
-) -> tuple[SparseFloats, int] | None:
-    """Vector and token count for one text (a scripted vector wins); ``None`` = disconnect.
-
-    The vector is a :class:`SparseFloats`: reply bodies write it as the dense JSON array."""
+) -> tuple[list[float], int] | None:
+    """Vector and token count for one text (a scripted vector wins); ``None`` = disconnect."""
     item = take_control(ctx, "embedding", spec.name)
     if isinstance(item, ScriptedDisconnect):
         return None
     if isinstance(item, ScriptedEmbedding):
         counted = item.input_tokens if item.input_tokens is not None else tokens
-        return SparseFloats.of([float(value) for value in item.vector]), counted
-    return sparse_vector(text, spec.name), tokens
+        return [float(value) for value in item.vector], counted
+    return vector(text, spec.name), tokens
 
 
 def embedding(ctx: Ctx) -> Response:

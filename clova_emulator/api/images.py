@@ -13,14 +13,14 @@ import binascii
 import struct
 from urllib.parse import urlsplit
 
-from clova_core.models import (
+from clova_emulator.behaviour.conversation import ImageInput
+from clova_emulator.limits import (
     IMAGE_FORMATS,
     MAX_IMAGE_ASPECT_RATIO,
     MAX_IMAGE_BYTES,
     MAX_IMAGE_LONG_SIDE,
     MIN_IMAGE_SHORT_SIDE,
 )
-from clova_emulator.behaviour.conversation import ImageInput
 from clova_emulator.serving.envelope import EmulatedApiError
 
 _UNSUPPORTED_EXTENSIONS = frozenset({"gif", "tif", "tiff", "svg", "heic", "heif", "ico", "avif"})

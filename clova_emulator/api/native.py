@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.models import ChatModelSpec
 from clova_emulator.api.validation import (
     boolean,
     check_common,
@@ -33,6 +32,7 @@ from clova_emulator.behaviour.conversation import (
     messages_tokens,
 )
 from clova_emulator.behaviour.schema_values import check_response_schema
+from clova_emulator.limits import ChatModelSpec
 from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 V1_ROLES = frozenset({"system", "user", "assistant"})

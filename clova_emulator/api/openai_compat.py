@@ -18,15 +18,14 @@ import struct
 import uuid
 from typing import Any
 
-from clova_core.models import EMBEDDING_MODELS
 from clova_emulator.api.chat import ChatWire, serve_chat
 from clova_emulator.api.embeddings import check_text, embed_one
 from clova_emulator.api.openai_parse import parse_chat, reject_unsupported
 from clova_emulator.api.render import created_now
 from clova_emulator.behaviour.conversation import CallOut, ChatCall, Reply
 from clova_emulator.behaviour.tokenizer import token_pieces
+from clova_emulator.limits import EMBEDDING_MODELS
 from clova_emulator.serving.envelope import EmulatedApiError, invalid, openai_error
-from clova_emulator.serving.jsonwire import SparseFloats
 from clova_emulator.serving.sse import Frame, openai_done, openai_frame
 from clova_emulator.state import Ctx, DropConnection, JsonResponse, Response
 
@@ -120,11 +119,10 @@ def chat_completions(ctx: Ctx) -> Response:
     return serve_chat(ctx, call, OPENAI)
 
 
-def _encode(values: SparseFloats, encoding: str) -> SparseFloats | str:
-    """The ``embedding`` field: the float array (written densely) or base64 float32s."""
+def _encode(values: list[float], encoding: str) -> list[float] | str:
+    """The ``embedding`` field: the float array or base64 float32s."""
     if encoding == "base64":
-        dense = values.dense()
-        return base64.b64encode(struct.pack(f"<{len(dense)}f", *dense)).decode()
+        return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
     return values
 
 

@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.models import ChatModelSpec
 from clova_emulator.api.native import parse_tool_choice, parse_tools
 from clova_emulator.api.validation import (
     THINKING_DEFAULT_BUDGET,
@@ -37,6 +36,7 @@ from clova_emulator.behaviour.conversation import (
     messages_tokens,
 )
 from clova_emulator.behaviour.schema_values import check_response_schema
+from clova_emulator.limits import ChatModelSpec
 from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 UNSUPPORTED = (

@@ -13,15 +13,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.models import (
+from clova_emulator.api.images import check_image
+from clova_emulator.behaviour.conversation import ChatCall, Turn
+from clova_emulator.limits import (
     MAX_IMAGES_PER_MESSAGE,
     MAX_IMAGES_PER_REQUEST,
     MIN_TOOL_OUTPUT_TOKENS,
     THINKING_EFFORTS,
     ChatModelSpec,
 )
-from clova_emulator.api.images import check_image
-from clova_emulator.behaviour.conversation import ChatCall, Turn
 from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 MAX_SEED = 4_294_967_295

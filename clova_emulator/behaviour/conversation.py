@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from clova_core.models import ChatModelSpec
 from clova_emulator.behaviour.tokenizer import IMAGE_TOKENS, MESSAGE_OVERHEAD, count_tokens
+from clova_emulator.limits import ChatModelSpec
 
 Surface = Literal["v1", "v3", "openai"]
 FinishReason = Literal["stop", "length", "tool_calls"]

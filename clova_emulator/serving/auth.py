@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from clova_core.constants import (
+from clova_emulator.faults import Knobs
+from clova_emulator.limits import (
     HEADER_AUTHORIZATION,
     HEADER_LEGACY_API_KEY,
     HEADER_LEGACY_APIGW_KEY,
 )
-from clova_emulator.faults import Knobs
 from clova_emulator.serving.envelope import EmulatedApiError
 
 AuthScheme = Literal["bearer", "legacy", "none", "other"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clova_core.constants import SUCCESS_CODE
+from clova_emulator.limits import SUCCESS_CODE
 
 MESSAGES: dict[str, str] = {
     "40000": "Bad request",

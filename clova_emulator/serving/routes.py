@@ -2,8 +2,12 @@
 
 Pipeline: strip the legacy ``/testapp`` / ``/serviceapp`` prefix -> route (unknown path:
 404 / 40400) -> latency -> auth (401) -> injected faults (connection reset, 429 / 500 / 503)
--> JSON body (400 / 40000 when malformed) -> the endpoint (validation, rate limits, script,
-generation). Errors use the native envelope, or the OpenAI one under ``/v1/openai``.
+-> JSON body (400 / 40000 when malformed or nested deeper than ``MAX_JSON_DEPTH``) -> the
+endpoint (validation, rate limits, script, generation). Errors use the native envelope, or
+the OpenAI one under ``/v1/openai``.
+
+To serve a new endpoint, write its handler (``Ctx -> Response``) in ``clova_emulator.api``
+and add one ``_route(...)`` line to ``ROUTES``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from clova_emulator.state import (
 Handler = Callable[[Ctx], Response]
 _PREFIX_RE = re.compile(r"^/(?:testapp|serviceapp)(?=/)")
 OPENAI_PREFIX = "/v1/openai"
+MAX_JSON_DEPTH = 100
+"""Deepest nesting of objects and arrays accepted in a request body (emulator-invented: the
+docs name no limit; a deeper body answers 400 / 40000 instead of exhausting the stack)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,11 @@ def match(method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
     return None
 
 
+def is_openai(path: str) -> bool:
+    """Whether a normalised path is under the OpenAI-compatible API (OpenAI error envelope)."""
+    return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+
+
 def failure_response(failure: EmulatedApiError, *, openai: bool) -> JsonResponse:
     """The HTTP reply for a failure, in the envelope of the route family."""
     if openai:
@@ -109,25 +121,36 @@ def _parse_body(incoming: Incoming) -> dict[str, Any]:
         body = json.loads(incoming.body.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError):
         raise EmulatedApiError("40000", "Bad request: the body is not valid JSON") from None
+    except RecursionError:
+        raise _too_deep() from None
+    if _nested_deeper(body, MAX_JSON_DEPTH):
+        raise _too_deep()
     if not isinstance(body, dict):
         raise EmulatedApiError("40000", "Bad request: the body must be a JSON object")
     return body
 
 
-def handle(
-    state: EmulatorState,
-    incoming: Incoming,
-    record: RequestRecord,
-    *,
-    wait: Callable[[float], None] = time.sleep,
-) -> Response:
-    """Run the pipeline for one request; never raises for API-level problems.
-
-    ``wait`` sleeps the emulated latency (the server passes one that lets other requests
-    compute meanwhile, see ``cputurn``)."""
-    incoming.openai = incoming.path == OPENAI_PREFIX or incoming.path.startswith(
-        OPENAI_PREFIX + "/"
+def _too_deep() -> EmulatedApiError:
+    return EmulatedApiError(
+        "40000", f"Bad request: the body nests deeper than {MAX_JSON_DEPTH} levels"
     )
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether objects / arrays in ``value`` nest more than ``limit`` levels (no recursion)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def handle(state: EmulatorState, incoming: Incoming, record: RequestRecord) -> Response:
+    """Run the pipeline for one request; never raises for API-level problems."""
+    incoming.openai = is_openai(incoming.path)
     knobs = state.knobs
     try:
         found = match(incoming.method, incoming.path)
@@ -135,7 +158,7 @@ def handle(
             raise EmulatedApiError("40400", f"Not found: {incoming.method} {incoming.path}")
         handler, params = found
         if knobs.latency or knobs.latency_jitter:
-            wait(state.dice.latency(knobs.latency, knobs.latency_jitter))
+            time.sleep(state.dice.latency(knobs.latency, knobs.latency_jitter))
         authenticate(incoming.headers, knobs, bearer_only=incoming.openai)
         if incoming.method == "POST":
             if state.dice.roll(knobs.reset_rate):
