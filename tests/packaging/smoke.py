@@ -19,6 +19,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 
 KEY = "smoke-test-key"
@@ -67,11 +68,17 @@ def smoke_langchain(base_url: str) -> None:
 
     from langchain_clova import ChatClovaX, ClovaXEmbeddings
 
-    llm = ChatClovaX(model="HCX-005", api_key=KEY, base_url=base_url)
+    # Every profile key must be one this langchain-core knows (it warns about the others).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        thinking = ChatClovaX(model="HCX-007", api_key=KEY, base_url=base_url)
+        llm = ChatClovaX(model="HCX-005", api_key=KEY, base_url=base_url)
     try:
+        assert thinking.profile is not None, "ChatClovaX.profile is None"
+        assert thinking.profile.get("reasoning_output") is True, thinking.profile
         assert llm.profile is not None, "ChatClovaX.profile is None"
         assert llm.profile.get("tool_calling") is True, llm.profile
-        ok("ChatClovaX.profile from the model registry")
+        ok("ChatClovaX.profile from the model registry, no unknown keys")
         reply = llm.invoke("Hello, who are you?")
         assert isinstance(reply.content, str), reply
         assert reply.content, reply
@@ -85,6 +92,7 @@ def smoke_langchain(base_url: str) -> None:
         ok("ChatClovaX.ainvoke")
     finally:
         llm.close()
+        thinking.close()
 
     embeddings = ClovaXEmbeddings(api_key=KEY, base_url=base_url, show_progress=True)
     try:
