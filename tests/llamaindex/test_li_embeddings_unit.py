@@ -6,13 +6,19 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from llama_index.core.rate_limiter import BaseRateLimiter
 
-from clova_core.errors import ClovaValidationError, ContextLimitError, UnknownModelError
+from clova_core.errors import (
+    ClovaValidationError,
+    ContextLimitError,
+    InternalServerError,
+    UnknownModelError,
+)
 from llama_index_clova import ClovaXEmbedding
 
 from .wire import embedding_reply, mock_embedding
@@ -181,3 +187,36 @@ async def test_rate_limiter_takes_one_slot_per_request() -> None:
     assert limiter.slots == len(wire.paths) == len(TEXTS)
     await embed.aget_text_embedding_batch(TEXTS)
     assert limiter.slots == len(wire.paths) == 2 * len(TEXTS)
+
+
+def _failing_on(text: str) -> Callable[[httpx.Request], httpx.Response]:
+    def reply(request: httpx.Request) -> httpx.Response:
+        sent: str = json.loads(request.content)["text"]
+        if sent == text:
+            return httpx.Response(
+                500, json={"status": {"code": "50000", "message": "Internal error"}}
+            )
+        return embedding_reply(_vector_for(sent))
+
+    return reply
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_failed_text_is_named_by_its_index_in_the_whole_batch(mode: str) -> None:
+    """LlamaIndex hands the batch over in slices of embed_batch_size; the error still names
+    the text's index in the whole batch, and keeps the slice's finished vectors."""
+    wire = _failing_on(TEXTS[6])
+    embed = mock_embedding(wire, max_concurrency=1, embed_batch_size=4)
+
+    async def run() -> object:
+        if mode == "sync":
+            return embed.get_text_embedding_batch(TEXTS)
+        return await embed.aget_text_embedding_batch(TEXTS)
+
+    with pytest.raises(InternalServerError, match=r"^texts\[6\] \(of 12\): ") as caught:
+        await run()
+    assert getattr(caught.value, "index", None) == 6
+    partial = getattr(caught.value, "partial_results", None) or []
+    vectors = [list(result.embedding) if result else None for result in partial]
+    assert vectors[:2] == [_vector_for(TEXTS[4]), _vector_for(TEXTS[5])]  # texts 4 and 5
+    assert vectors[2:] == [None, None]
