@@ -35,7 +35,6 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.llm import ToolSelection
 from typing_extensions import override
 
-from clova_core.client_cache import ClientPool
 from clova_core.connection import ConnectionSettings, caller_stacklevel, renamed_settings
 from clova_core.models import (
     CHAT_MODELS,
@@ -160,14 +159,6 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
         )
         return self.exact_token_count
 
-    @property
-    def _clients(self) -> ClientPool:
-        return self._core()
-
-    @property
-    def _spec(self) -> ChatModelSpec:
-        return self.spec
-
     @classmethod
     def class_name(cls) -> str:
         return "ClovaX"
@@ -180,7 +171,7 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        spec = self._spec
+        spec = self.spec
         return LLMMetadata(
             context_window=self.context_window or spec.context_window,
             num_output=self.num_output or self.max_tokens or self._default_output_tokens(),
@@ -197,7 +188,7 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
         request = ChatRequest(
             messages=(), model=self.model, task_id=self.task_id, thinking=self.thinking
         )
-        return effective_max_tokens(request, self._spec) or self._spec.max_output_tokens
+        return effective_max_tokens(request, self.spec) or self.spec.max_output_tokens
 
     # ------------------------------------------------------------------ chat, once each
 
@@ -207,9 +198,9 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._request(messages, kwargs)
         result = chat_turn(
-            self._clients.sync,
+            self._core().sync,
             call.request,
-            spec=self._spec,
+            spec=self.spec,
             request_id=call.request_id,
             exact_token_check=self.exact_token_count,
         )
@@ -218,9 +209,9 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         call = self._request(messages, kwargs)
         result = await achat_turn(
-            self._clients.for_running_loop(),
+            self._core().for_running_loop(),
             call.request,
-            spec=self._spec,
+            spec=self.spec,
             request_id=call.request_id,
             exact_token_check=self.exact_token_count,
         )
@@ -228,7 +219,7 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         call = self._request(messages, kwargs)
-        if needs_several_requests(call.request, self._spec):
+        if needs_several_requests(call.request, self.spec):
             # A reply that may be replaced (clova_core.turns) is delivered whole.
             whole = self._chat(messages, **kwargs)
 
@@ -237,9 +228,9 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
 
             return once()
         # Validation (typed pre-flight errors) happens here, before the generator exists.
-        stream = self._clients.sync.stream_chat(
+        stream = self._core().sync.stream_chat(
             call.request,
-            spec=self._spec,
+            spec=self.spec,
             request_id=call.request_id,
             exact_token_check=self.exact_token_count,
         )
@@ -256,16 +247,17 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         call = self._request(messages, kwargs)
-        if needs_several_requests(call.request, self._spec):
+        if needs_several_requests(call.request, self.spec):
             whole = await self._achat(messages, **kwargs)
 
             async def once() -> ChatResponseAsyncGen:
                 yield whole_response(whole)
 
             return once()
-        stream = await self._clients.for_running_loop().stream_chat(
+        client = self._core().for_running_loop()
+        stream = await client.stream_chat(
             call.request,
-            spec=self._spec,
+            spec=self.spec,
             request_id=call.request_id,
             exact_token_check=self.exact_token_count,
         )
@@ -378,5 +370,5 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
     @property
     def _structured_strategy(self) -> Strategy:
         return choose_strategy(
-            self._spec, self.pydantic_program_mode, tuned=self.task_id is not None
+            self.spec, self.pydantic_program_mode, tuned=self.task_id is not None
         )
