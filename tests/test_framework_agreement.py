@@ -208,6 +208,13 @@ CHAT_ROWS: list[ChatRow] = [
     ),
     ChatRow("missing key", {}, errors.ClovaConfigurationError, with_key=False),
     ChatRow("negative retries", {"max_retries": -1}, errors.ClovaConfigurationError),
+    ChatRow("negative timeout", {"timeout": -1}, errors.ClovaConfigurationError),
+    ChatRow("zero timeout", {"timeout": 0}, errors.ClovaConfigurationError),
+    ChatRow(
+        "OpenAI-compatible base URL",
+        {"base_url": f"{BASE}/v1/openai"},
+        errors.ClovaConfigurationError,
+    ),
     ChatRow("base URL with a query", {"base_url": f"{BASE}?x=1"}, errors.ClovaConfigurationError),
     # model options
     ChatRow(
@@ -376,6 +383,7 @@ EMBEDDING_ROWS: list[EmbeddingRow] = [
     EmbeddingRow("one text", texts=("하나",)),
     EmbeddingRow("unknown model", {"model": "text-embedding-3"}, error=errors.UnknownModelError),
     EmbeddingRow("missing key", error=errors.ClovaConfigurationError, with_key=False),
+    EmbeddingRow("negative timeout", {"timeout": -1}, error=errors.ClovaConfigurationError),
     EmbeddingRow("empty text", texts=("a", "b", ""), error=errors.ClovaValidationError, index=2),
     EmbeddingRow(
         "over the input limit",
