@@ -32,6 +32,15 @@ class Connection:
         with suppress(OSError):
             self.sock.sendall(data)
 
+    def linger(self) -> None:
+        """Close the sending side and read (and drop) what the client still sends until it
+        closes: a server that answers before reading the whole upload does this, so the
+        kernel does not reset the connection and discard the answer."""
+        with suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+            while self.sock.recv(65536):
+                pass
+
     def trickle(self, data: bytes, *, every: float) -> None:
         """Send ``data`` one byte at a time, ``every`` seconds apart, until the client leaves."""
         for index in range(len(data)):

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 from hostile_server import Connection, hostile, read_request, reply, wait_until
 from transport_fakes import NO_WAIT
@@ -24,9 +24,11 @@ from clova_core.client import AsyncClovaClient
 from clova_core.errors import (
     APIConnectionError,
     APIError,
+    APIStatusError,
     InternalServerError,
     StreamError,
 )
+from clova_core.models import custom_chat_model
 from clova_core.transport_errors import ClientClosedError, ResponseTimeoutError
 from clova_core.types import ChatRequest, Message, ResultEvent, TokenEvent
 from clova_emulator import Emulator
@@ -220,3 +222,25 @@ async def test_aclose_with_calls_in_flight_closes_every_connection(transport: st
         assert all(isinstance(outcome, APIConnectionError) for outcome in outcomes), outcomes
         assert any(isinstance(outcome, ClientClosedError) for outcome in outcomes)
         assert await asyncio.to_thread(wait_until, lambda: connections_to(server.port) == 0)
+
+
+def early_413(conn: Connection) -> None:
+    """Answer 413 as soon as the head arrives, without reading the upload, and close."""
+    if read_request(conn, read_body=False) is None:
+        return
+    body = b'{"status":{"code":"41300","message":"Request Entity Too Large"}}'
+    conn.send(reply("413 Payload Too Large", body, headers="Connection: close\r\n"))
+    conn.linger()
+
+
+async def test_large_upload_answered_early_with_413_shows_the_413(transport: str) -> None:
+    big = custom_chat_model("big-model", max_input_tokens=10**9, context_window=10**9 + 4096)
+    request = ChatRequest(messages=[Message("user", "x" * 8_000_000)], model="big-model")
+    with hostile(early_413) as server:
+        async with clova(transport, server.base_url, max_retries=2) as client:
+            with pytest.raises(APIStatusError) as info:
+                await client.chat(request, spec=big)
+    assert info.value.status_code == 413
+    assert "50 MB" in str(info.value)
+    assert "Broken pipe" not in str(info.value)
+    assert len(server.requests) == 1

@@ -18,7 +18,7 @@ from contextlib import suppress
 from typing import Any
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 import pytest
 from hostile_server import Connection, HostileServer, hostile, read_request, reply, wait_until
 from transport_fakes import NO_WAIT
@@ -102,7 +102,7 @@ async def test_async_request_id_that_would_break_a_header_is_refused(
     ],
     ids=["crlf", "lf", "nul", "gateway-crlf"],
 )
-def test_key_with_a_line_break_inside_is_refused_at_construction(options: dict[str, str]) -> None:
+def test_key_with_a_line_break_inside_is_refused_at_construction(options: dict[str, Any]) -> None:
     with pytest.raises(ClovaConfigurationError) as info:
         ClovaClient(base_url="http://127.0.0.1:9", **options)
     assert "abc" not in str(info.value)  # the key is never echoed
@@ -127,6 +127,7 @@ def early_413(conn: Connection) -> None:
         return
     body = b'{"status":{"code":"41300","message":"Request Entity Too Large"}}'
     conn.send(reply("413 Payload Too Large", body, headers="Connection: close\r\n"))
+    conn.linger()
 
 
 def test_large_upload_answered_early_with_413_shows_the_413() -> None:
