@@ -9,6 +9,8 @@ cover the rest of the async client's behaviour (no socket, so no transport to va
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,9 +27,11 @@ from clova_core.errors import (
     APIConnectionError,
     APIError,
     APIStatusError,
+    ClovaError,
     InternalServerError,
     StreamError,
 )
+from clova_core.extras import MissingExtraError
 from clova_core.models import custom_chat_model
 from clova_core.transport_errors import ClientClosedError, ResponseTimeoutError
 from clova_core.types import ChatRequest, Message, ResultEvent, TokenEvent
@@ -244,3 +248,13 @@ async def test_large_upload_answered_early_with_413_shows_the_413(transport: str
     assert "50 MB" in str(info.value)
     assert "Broken pipe" not in str(info.value)
     assert len(server.requests) == 1
+
+
+def test_missing_extra_says_which_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # as if not installed
+    monkeypatch.delitem(sys.modules, "clova_core.aiohttp_client")
+    with pytest.raises(MissingExtraError) as info:
+        importlib.import_module("clova_core").DefaultAioHttpClient  # noqa: B018
+    assert 'pip install "clova-integrations[aiohttp]"' in str(info.value)
+    assert isinstance(info.value, ClovaError)
+    assert isinstance(info.value, ImportError)
