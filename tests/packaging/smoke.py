@@ -63,6 +63,15 @@ def check_absent(framework: str) -> None:
     ok(f"{module} is absent and `import {integration}` says: {hint}")
 
 
+def check_public_names(integration: str) -> None:
+    """Every name the integration exports imports with this extra alone."""
+    module = importlib.import_module(integration)
+    names = list(module.__all__)
+    for name in names:
+        getattr(module, name)
+    ok(f"{integration}: {', '.join(names)} import")
+
+
 def smoke_langchain(base_url: str) -> None:
     from langchain_core.messages import AIMessageChunk
 
@@ -152,6 +161,7 @@ def main(argv: list[str]) -> int:
 
     with Emulator(keys=frozenset({KEY}), token_delay=0) as emulator:
         for framework in frameworks:
+            check_public_names(INTEGRATIONS[framework])
             smoke = smoke_langchain if framework == "langchain" else smoke_llamaindex
             smoke(emulator.base_url)
         assert not emulator.server_errors, emulator.server_errors
