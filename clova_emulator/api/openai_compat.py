@@ -7,14 +7,14 @@ are JSON *strings* here. Streams are standard ``chat.completion.chunk`` lines en
 ``data: [DONE]`` [GAP in the docs; assumed standard]: a role chunk, ``thinking_content``
 deltas, ``content`` deltas, ``tool_calls`` deltas (``index``, then ``id``/``name`` with empty
 ``arguments``, then argument pieces), and a final chunk with ``finish_reason`` and ``usage``.
-Embeddings accept a string or a list of strings, ``encoding_format`` ``float`` (documented)
-or ``base64`` (float32 little-endian, what the OpenAI SDK asks for by default).
+Embeddings accept a string or a list of strings with ``encoding_format`` ``float`` (the
+default, and the only documented value). ``base64``, which the OpenAI SDK asks for unless
+told otherwise, answers 400 / 40001 as the service does (clova-api.md 7): callers must pass
+``encoding_format="float"``.
 """
 
 from __future__ import annotations
 
-import base64
-import struct
 import uuid
 from typing import Any
 
@@ -119,15 +119,8 @@ def chat_completions(ctx: Ctx) -> Response:
     return serve_chat(ctx, call, OPENAI)
 
 
-def _encode(values: list[float], encoding: str) -> list[float] | str:
-    """The ``embedding`` field: the float array or base64 float32s."""
-    if encoding == "base64":
-        return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
-    return values
-
-
 def embeddings(ctx: Ctx) -> Response:
-    """``POST /v1/openai/embeddings``: one or more inputs, float or base64 encoding."""
+    """``POST /v1/openai/embeddings``: one or more inputs, float encoding only."""
     body = ctx.body
     reject_unsupported(body, ("user",))
     model = body.get("model")
@@ -136,9 +129,12 @@ def embeddings(ctx: Ctx) -> Response:
         raise EmulatedApiError("40080", f"Model not found: {model}")
     if body.get("dimensions") is not None and body.get("dimensions") != spec.dimensions:
         raise invalid(f"dimensions must be {spec.dimensions}")
-    encoding = body.get("encoding_format") or "float"
-    if encoding not in ("float", "base64"):
-        raise invalid("encoding_format must be float or base64")
+    encoding = body.get("encoding_format")
+    if encoding is not None and encoding != "float":
+        raise invalid(
+            f"encoding_format {encoding!r} is not supported: only float "
+            '(with the OpenAI SDK pass encoding_format="float")'
+        )
     raw = body.get("input")
     texts = [raw] if isinstance(raw, str) else raw
     if not isinstance(texts, list) or not texts:
@@ -153,7 +149,7 @@ def embeddings(ctx: Ctx) -> Response:
             return DropConnection()
         values, counted = result
         total += counted
-        data.append({"object": "embedding", "index": index, "embedding": _encode(values, encoding)})
+        data.append({"object": "embedding", "index": index, "embedding": values})
     reply = {
         "object": "list",
         "data": data,

@@ -13,8 +13,6 @@ from typing import Any
 
 from clova_emulator.api.native import parse_tool_choice, parse_tools
 from clova_emulator.api.validation import (
-    THINKING_DEFAULT_BUDGET,
-    V3_DEFAULT_MAX_TOKENS,
     boolean,
     check_common,
     check_context,
@@ -58,6 +56,10 @@ UNSUPPORTED = (
     "web_search_options",
 )
 ROLES = frozenset({"system", "user", "assistant", "tool"})
+
+
+OPENAI_DEFAULT_MAX_TOKENS = 512
+"""The compatible layer's default for max_tokens and max_completion_tokens alike."""
 
 
 def reject_unsupported(body: Mapping[str, Any], names: tuple[str, ...]) -> None:
@@ -204,12 +206,9 @@ def parse_chat(body: Mapping[str, Any], registry: Mapping[str, ChatModelSpec]) -
         stream=boolean(body, "stream"),
     )
     check_exclusions(call, explicit_max=explicit, uses_max_tokens=False)
-    if explicit is not None:
-        call.max_output = explicit
-    elif spec.supports_thinking and call.thinking != "none":
-        call.max_output = THINKING_DEFAULT_BUDGET[call.thinking]
-    else:
-        call.max_output = V3_DEFAULT_MAX_TOKENS
+    # The compatible layer documents one default, 512, for max_tokens and
+    # max_completion_tokens alike (clova-api.md 7), reasoning or not.
+    call.max_output = explicit if explicit is not None else OPENAI_DEFAULT_MAX_TOKENS
     extras = sum(json_tokens(body[key]) for key in ("tools", "response_format") if body.get(key))
     call.prompt_tokens = messages_tokens(turns) + extras
     check_context(call, requested_output=None)

@@ -190,6 +190,9 @@ def check_exclusions(call: ChatCall, *, explicit_max: int | None, uses_max_token
             raise invalid("maxTokens cannot be used with thinking; use maxCompletionTokens")
     if call.tools and call.schema is not None:
         raise invalid("tools, responseFormat cannot be used together")
+    # Function calling cannot be combined with image input (clova-api.md 3.6).
+    if call.tools and any(turn.images for turn in call.turns):
+        raise invalid("tools, images cannot be used together")
     if call.tools and explicit_max is not None and explicit_max < MIN_TOOL_OUTPUT_TOKENS:
         raise invalid(f"maxTokens must be >= {MIN_TOOL_OUTPUT_TOKENS} with tools")
 

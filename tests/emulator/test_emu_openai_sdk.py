@@ -130,7 +130,7 @@ def test_thinking_content_and_structured_output(emu: Emulator, sdk: openai.OpenA
     assert json.loads(structured.choices[0].message.content or "") == {"city": "Seoul", "rank": 3}
 
 
-def test_embeddings_float_and_base64(emu: Emulator, sdk: openai.OpenAI) -> None:
+def test_embeddings_float_only(emu: Emulator, sdk: openai.OpenAI) -> None:
     floats = sdk.embeddings.create(
         model="bge-m3", input=["첫 문장", "second sentence"], encoding_format="float"
     )
@@ -141,8 +141,27 @@ def test_embeddings_float_and_base64(emu: Emulator, sdk: openai.OpenAI) -> None:
         model="clir-emb-dolphin", input="one text", encoding_format="float"
     )
     assert len(single.data) == 1
-    decoded = sdk.embeddings.create(model="bge-m3", input="second sentence")
-    assert decoded.data[0].embedding == pytest.approx(floats.data[1].embedding, abs=1e-6)
+
+
+def test_embeddings_without_float_encoding_are_rejected(emu: Emulator, sdk: openai.OpenAI) -> None:
+    """The SDK asks for base64 unless told otherwise; the service supports only float."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.embeddings.create(model="bge-m3", input="second sentence")
+    assert caught.value.status_code == 400
+    assert 'encoding_format="float"' in str(caught.value)
+
+
+def test_default_output_budget_is_512(emu: Emulator, sdk: openai.OpenAI) -> None:
+    """max_tokens / max_completion_tokens default to 512 on the compatible API, with
+    reasoning too: a prompt that leaves 1,000 tokens of room fits (the native API's high
+    reasoning default, 20,480, would not)."""
+    prompt = "가" * (128_000 - 1_000 - 3)
+    reply = sdk.chat.completions.create(
+        model="HCX-007", messages=[{"role": "user", "content": prompt}], reasoning_effort="high"
+    )
+    assert reply.usage is not None
+    assert reply.usage.prompt_tokens == 128_000 - 1_000
+    assert reply.usage.completion_tokens <= 512
 
 
 def test_models_list(emu: Emulator, sdk: openai.OpenAI) -> None:

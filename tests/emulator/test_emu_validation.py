@@ -654,6 +654,25 @@ def test_validation_table(emu: Emulator, bare_http: httpx.Client, case: Case) ->
     assert emu.server_errors == []
 
 
+def test_tools_with_an_image_are_40001(emu: Emulator, http: httpx.Client) -> None:
+    """Function calling cannot be combined with image input."""
+    body = image_message(OK_IMAGE)
+    body["tools"] = [
+        {
+            "type": "function",
+            "function": {
+                "name": "describe",
+                "description": "Describe a picture.",
+                "parameters": {"type": "object", "properties": {}},
+            },
+        }
+    ]
+    response = http.post(V3, json=body)
+    assert response.status_code == 400
+    assert response.json()["status"]["code"] == "40001"
+    assert "tools, images" in response.json()["status"]["message"]
+
+
 def test_image_over_20_mb_is_40061(emu: Emulator, http: httpx.Client) -> None:
     blob = png(100, 100) + b"\0" * (20 * 1024 * 1024)
     response = http.post(V3, json=image_message(data_part(blob)))
