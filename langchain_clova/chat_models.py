@@ -295,9 +295,8 @@ class ChatClovaX(ConnectionSettings, BaseChatModel):
     ) -> int:
         """Tokens of a prompt, as ``trim_messages(token_counter=model)`` needs.
 
-        With ``exact_token_count=True`` the CLOVA token calculator counts them
-        (clova-api.md 6.1, 6.2); otherwise the core's local estimate, which includes the
-        per-message overhead.
+        With ``exact_token_count=True`` the CLOVA token calculator counts them; otherwise
+        the core's local estimate, which includes the per-message overhead.
         """
         request = ChatRequest(
             messages=to_clova_messages(messages),
@@ -335,9 +334,7 @@ class ChatClovaX(ConnectionSettings, BaseChatModel):
         """
         require_tool_support(self._spec(kwargs.get("model")))
         if parallel_tool_calls is False:
-            raise UnsupportedFeatureError(
-                "CLOVA Studio cannot turn off parallel tool calls (clova-api.md 3.6)."
-            )
+            raise UnsupportedFeatureError("CLOVA Studio cannot turn off parallel tool calls.")
         refuse_answer_tools(tools, tool_choice)
         formatted = format_tools(tools)
         choice = normalize_tool_choice(

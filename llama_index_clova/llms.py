@@ -103,9 +103,7 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
         "effort other than 'none' together with tools or structured output is a typed error "
         "(CLOVA allows reasoning with neither).",
     )
-    include_ai_filters: bool | None = Field(
-        default=None, description="Ask for AI-filter scores (clova-api.md 9.1)."
-    )
+    include_ai_filters: bool | None = Field(default=None, description="Ask for AI-filter scores.")
     task_id: str | None = Field(default=None, description="Tuned task id (a tuned model).")
     context_window: int | None = Field(
         default=None, description="Context window reported to LlamaIndex (metadata only)."
@@ -184,7 +182,7 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
 
     def _default_output_tokens(self) -> int:
         """The output cap the core sends when none is given (for prompt sizing), or the
-        model's maximum when the server picks it (reasoning on HCX-007, clova-api.md 3.5)."""
+        model's maximum when the server picks it (reasoning on HCX-007)."""
         request = ChatRequest(
             messages=(), model=self.model, task_id=self.task_id, thinking=self.thinking
         )
