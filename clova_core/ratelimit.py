@@ -1,4 +1,4 @@
-"""A client-side limiter for CLOVA Studio's QPM / TPM quotas (clova-api.md 8.2).
+"""A client-side limiter for CLOVA Studio's QPM / TPM quotas.
 
 CLOVA counts requests per minute and tokens per minute (input plus the *requested* maximum
 output) per account and model, and answers 429 / 42901 past either. Retrying after a 429

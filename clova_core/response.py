@@ -1,11 +1,11 @@
 """Pure parsers from CLOVA's native JSON replies to the types in :mod:`clova_core.types`.
 
 Every native reply is the envelope ``{"status": {"code", "message"}, "result": {...}}``
-(clova-api.md 1.3). :func:`parse_envelope` checks it and returns ``result``; the other
+. :func:`parse_envelope` checks it and returns ``result``; the other
 functions read one endpoint's ``result``. Nothing here does I/O: the client feeds bytes in,
 the stream decoder feeds the ``result`` event's data in.
 
-Defensive reading follows clova-api.md 9.5: ``stopReason`` in any case (and the
+Defensive reading: ``stopReason`` in any case (and the
 ``END_TOEKN`` typo), ``created`` in seconds or milliseconds, ``aiFilter[].result`` absent,
 ``usage.totalTokens`` not always the sum, tool ``arguments`` as an object or a JSON string,
 and v3 token counts per part or as a single object. A reply whose shape is broken raises
@@ -51,7 +51,7 @@ _NUMBER_TYPES = frozenset({int, float})
 """JSON numbers as :func:`json.loads` returns them (exact types: ``bool`` is excluded)."""
 
 _SECONDS_BELOW = 10**11
-"""``created`` values below this are Unix seconds, not milliseconds (clova-api.md 3.4)."""
+"""``created`` values below this are Unix seconds, not milliseconds."""
 
 
 def _broken(what: str, request_id: str | None) -> APIResponseError:
@@ -69,7 +69,7 @@ def parse_envelope(
 ) -> Mapping[str, Any]:
     """The ``result`` object of a 2xx reply, or the typed error its ``status.code`` names.
 
-    A 200 reply can still carry a failure code (clova-api.md 1.3); it is mapped like an HTTP
+    A 200 reply can still carry a failure code; it is mapped like an HTTP
     error of the status the code implies (``42901`` -> 429), or of ``http_status`` for codes
     that imply none. A body that is not a JSON object with an object ``result`` raises
     :class:`APIResponseError`.
@@ -142,14 +142,14 @@ def normalise_finish_reason(value: object) -> str | None:
 
 
 def normalise_created(value: int | None) -> int | None:
-    """``created`` in milliseconds: values below 10**11 are seconds (clova-api.md 3.4, 9.5)."""
+    """``created`` in milliseconds: values below 10**11 are seconds."""
     if value is None:
         return None
     return value * 1000 if value < _SECONDS_BELOW else value
 
 
 def parse_tool_arguments(value: object, *, request_id: str | None) -> Mapping[str, Any]:
-    """Tool ``arguments``: a JSON object natively (clova-api.md 3.6); a JSON string is parsed."""
+    """Tool ``arguments``: a JSON object natively; a JSON string is parsed."""
     if value is None:
         return {}
     if isinstance(value, str):
@@ -188,7 +188,7 @@ def _tool_calls(raw: object, request_id: str | None) -> tuple[ToolCall, ...]:
 
 
 def _ai_filter(raw: object, request_id: str | None) -> tuple[AiFilterScore, ...] | None:
-    """``aiFilter`` items (clova-api.md 9.1); ``result`` may be absent, ``score`` is a string."""
+    """``aiFilter`` items; ``result`` may be absent, ``score`` is a string."""
     if raw is None:
         return None
     if not isinstance(raw, Sequence) or isinstance(raw, str):
@@ -210,7 +210,7 @@ def _ai_filter(raw: object, request_id: str | None) -> tuple[AiFilterScore, ...]
 
 
 def _usage_v1(result: Mapping[str, Any], request_id: str | None) -> Usage | None:
-    """v1 ``inputLength`` / ``outputLength`` (clova-api.md 2.3)."""
+    """v1 ``inputLength`` / ``outputLength``."""
     prompt = _int(result, "inputLength", request_id)
     completion = _int(result, "outputLength", request_id)
     if prompt is None and completion is None:
@@ -220,7 +220,7 @@ def _usage_v1(result: Mapping[str, Any], request_id: str | None) -> Usage | None
 
 
 def _usage_v3(result: Mapping[str, Any], request_id: str | None) -> Usage | None:
-    """v3 ``usage`` with optional ``completionTokensDetails.thinkingTokens`` (clova-api.md 3.4)."""
+    """v3 ``usage`` with optional ``completionTokensDetails.thinkingTokens``."""
     usage = _mapping(result, "usage", request_id, where="result")
     if usage is None:
         return None
@@ -242,7 +242,7 @@ def parse_chat_result(
 ) -> ChatResult:
     """A :class:`ChatResult` from a chat ``result`` object (JSON reply or ``result`` event).
 
-    v1 (clova-api.md 2.3): ``message.content``, ``stopReason``, ``inputLength`` /
+    v1: ``message.content``, ``stopReason``, ``inputLength`` /
     ``outputLength``, ``seed``, ``aiFilter``. v3 (3.4, 3.5, 3.6): ``message.content``,
     ``thinkingContent``, ``toolCalls``, ``finishReason``, ``usage``, ``created``, ``seed``,
     ``aiFilter``.
@@ -280,7 +280,7 @@ def parse_chat_result(
 
 
 def parse_embedding(result: Mapping[str, Any], *, model: str, request_id: str) -> EmbeddingResult:
-    """``result.embedding`` (floats) and ``result.inputTokens`` (clova-api.md 5.1, 5.2)."""
+    """``result.embedding`` (floats) and ``result.inputTokens``."""
     vector = result.get("embedding")
     if not isinstance(vector, Sequence) or isinstance(vector, str):
         raise _broken("result.embedding is not a list", request_id)
@@ -324,7 +324,7 @@ def _message_count(message: object, api_version: int, request_id: str | None) ->
 def parse_chat_token_count(
     result: Mapping[str, Any], *, api_version: int, request_id: str
 ) -> ChatTokenCount:
-    """The chat token calculator's reply (clova-api.md 6.1 for v1, 6.2 for v3)."""
+    """The chat token calculator's reply."""
     messages = result.get("messages")
     if not isinstance(messages, Sequence) or isinstance(messages, str):
         raise _broken("result.messages is not a list", request_id)
@@ -343,7 +343,7 @@ def parse_chat_token_count(
 
 
 def parse_embedding_token_count(result: Mapping[str, Any], *, request_id: str) -> int:
-    """``result.numTokens`` of the embedding tokenizer (clova-api.md 6.3)."""
+    """``result.numTokens`` of the embedding tokenizer."""
     count = _int(result, "numTokens", request_id)
     if count is None:
         raise _broken("result.numTokens is missing", request_id)

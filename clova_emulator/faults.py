@@ -1,6 +1,6 @@
 """Knobs for realism and faults, the QPM / TPM rate limiter and the seeded fault dice.
 
-Rate limiting follows clova-api.md 8.2: limits per model, QPM counts requests, TPM counts
+Rate limiting follows the documented rules: limits per model, QPM counts requests, TPM counts
 input tokens plus the *requested* maximum output, whichever is hit first answers
 429 / 42901. Like a real server it counts each request when it *arrives*: the emulated
 latency (``latency`` plus up to ``latency_jitter``) is spent before the count, as a network
@@ -10,7 +10,7 @@ or is fixed (``"fixed"``: consecutive windows starting ``rate_window_offset`` se
 the limiter starts or is reset, so a test can set the alignment).
 
 The ``Retry-After`` and ``x-ratelimit-*`` headers are **emulator-invented** (the docs name
-no headers, clova-api.md 8.2 / 12); they follow OpenAI's names.
+no headers); they follow OpenAI's names.
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ class Knobs:
     keys: frozenset[str] = DEFAULT_KEYS
     """Accepted ``Authorization: Bearer`` keys."""
     legacy_keys: frozenset[tuple[str, str]] = DEFAULT_LEGACY_KEYS
-    """Accepted (``X-NCP-CLOVASTUDIO-API-KEY``, ``X-NCP-APIGW-API-KEY``) pairs (clova-api.md
-    1.2)."""
+    """Accepted (``X-NCP-CLOVASTUDIO-API-KEY``, ``X-NCP-APIGW-API-KEY``) pairs."""
     latency: float = 0.0
     """Seconds slept before answering each request."""
     latency_jitter: float = 0.0
@@ -74,11 +73,11 @@ class Knobs:
     malformed_rate: float = 0.0
     """Probability of a truncated (invalid JSON) success body or ``result`` event."""
     created_unit: Literal["ms", "s"] = "ms"
-    """``created`` in milliseconds (documented) or seconds (several examples), clova-api.md 3.4."""
+    """``created`` in milliseconds (documented) or seconds (several examples)."""
     stop_reason_case: Literal["lower", "upper"] = "lower"
-    """v1 ``stopReason`` casing (the docs show both), clova-api.md 2.3."""
+    """v1 ``stopReason`` casing (the docs show both)."""
     sse_space: bool = False
-    """Write ``data: ...`` instead of the default ``data:...`` (clova-api.md 2.4)."""
+    """Write ``data: ...`` instead of the default ``data:...``."""
     done_signal: bool = False
     """Send a trailing ``signal`` event ``{"data":"[DONE]"}`` after ``result``."""
 

@@ -2,7 +2,7 @@
 
 This is the emulator's own copy (it imports nothing from the client package, so a misread
 limit in one cannot hide in the other); a test compares it with the client's registry.
-Values follow the CLOVA Studio documentation: chat models and their limits (clova-api.md 4),
+Values follow the CLOVA Studio documentation: chat models and their limits,
 embedding models (5), images (3.3), the request body cap and the test-key rate limits (8).
 
 :class:`ChatModelSpec` is what one chat model accepts. :meth:`ChatModelSpec.of` copies any

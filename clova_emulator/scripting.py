@@ -52,7 +52,7 @@ class ScriptedError:
     ``code`` defaults to the status followed by ``00`` (``429`` -> ``"42900"``); ``message``
     to the documented one. ``retry_after`` becomes a ``Retry-After`` header. With
     ``in_stream=True`` a streaming request gets HTTP 200, ``after_events`` token events of
-    the normal answer and then an ``error`` event ``{"status": {...}}`` (clova-api.md 2.4);
+    the normal answer and then an ``error`` event ``{"status": {...}}``;
     a non-streaming request gets the plain error reply.
     """
 

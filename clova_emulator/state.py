@@ -179,5 +179,5 @@ class Ctx:
 
     @property
     def wants_stream(self) -> bool:
-        """``Accept: text/event-stream`` switches native chat to SSE (clova-api.md 1.2)."""
+        """``Accept: text/event-stream`` switches native chat to SSE."""
         return "text/event-stream" in self.incoming.headers.get("accept", "").lower()

@@ -1,7 +1,7 @@
 """Chat endpoints (native v1 / v3 / tuned tasks, token calculators) and the shared chat flow.
 
 Flow of one chat call after parsing: QPM / TPM admission (TPM counts input plus the
-requested output, clova-api.md 8.2), the script, generation, then a JSON reply or a stream.
+requested output), the script, generation, then a JSON reply or a stream.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def serve_chat(ctx: Ctx, call: ChatCall, wire: ChatWire) -> Response:
 
 
 def chat_v1(ctx: Ctx) -> Response:
-    """``POST /v1/chat-completions/{model}`` (clova-api.md 2)."""
+    """``POST /v1/chat-completions/{model}``."""
     model = ctx.params["model"]
     spec = resolve_model(model, 1, ctx.state.registry)
     call = parse_v1(ctx.body, spec, model, tuned=False)
@@ -128,7 +128,7 @@ def chat_v1(ctx: Ctx) -> Response:
 
 
 def chat_v3(ctx: Ctx) -> Response:
-    """``POST /v3/chat-completions/{model}`` (clova-api.md 3)."""
+    """``POST /v3/chat-completions/{model}``."""
     model = ctx.params["model"]
     spec = resolve_model(model, 3, ctx.state.registry)
     call = parse_v3(ctx.body, spec, model, tuned=False)
@@ -150,7 +150,7 @@ def chat_task(ctx: Ctx) -> Response:
 
 
 def chat_tokenize(ctx: Ctx) -> Response:
-    """``/v1|v3/api-tools/chat-tokenize/{model}`` (clova-api.md 6.1, 6.2)."""
+    """``/v1|v3/api-tools/chat-tokenize/{model}``."""
     model = ctx.params["model"]
     version = int(ctx.params["version"])
     resolve_model(model, version, ctx.state.registry)

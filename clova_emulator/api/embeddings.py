@@ -1,4 +1,4 @@
-"""Embeddings (clova-api.md 5) and the embedding token calculator (6.3).
+"""Embeddings and the embedding token calculator (6.3).
 
 Vectors have 1024 dimensions and reflect lexical similarity: hashed features of lower-cased
 words (Hangul words with particles stripped), character trigrams of ASCII words and Hangul
@@ -188,7 +188,7 @@ def embedding(ctx: Ctx) -> Response:
 
 
 def embedding_tokenize(ctx: Ctx) -> Response:
-    """``/v1/api-tools/embedding/v2/tokenize``: ``{"numTokens": n}`` (clova-api.md 6.3)."""
+    """``/v1/api-tools/embedding/v2/tokenize``: ``{"numTokens": n}``."""
     text = ctx.body.get("text")
     if not isinstance(text, str) or not 1 <= len(text) <= MAX_TOKENIZE_CHARS:
         raise invalid(f"text must be a string of 1 to {MAX_TOKENIZE_CHARS} characters")

@@ -1,7 +1,7 @@
-"""Image checks for v3 requests (clova-api.md 3.3, 8.1, 9.4).
+"""Image checks for v3 requests.
 
 ``dataUri.data`` is accepted both as bare base64 and as a ``data:image/...;base64,`` URI
-(the docs leave it open, clova-api.md 3.3). Formats are sniffed from magic bytes and the
+(the docs leave it open). Formats are sniffed from magic bytes and the
 dimensions read from the PNG / JPEG / BMP / WEBP headers. ``imageUrl`` must be an http(s)
 URL; it is never downloaded, so only its extension can be checked.
 """
@@ -113,7 +113,7 @@ def image_size(fmt: str, blob: bytes) -> tuple[int, int] | None:
 
 
 def check_dimensions(width: int, height: int) -> None:
-    """40063 for a side outside [4, 2240] px or a ratio beyond 5:1 (clova-api.md 3.3)."""
+    """40063 for a side outside [4, 2240] px or a ratio beyond 5:1."""
     long_side, short_side = max(width, height), min(width, height)
     if long_side > MAX_IMAGE_LONG_SIDE or short_side < MIN_IMAGE_SHORT_SIDE:
         raise EmulatedApiError("40063", "Invalid image size")
@@ -122,7 +122,7 @@ def check_dimensions(width: int, height: int) -> None:
 
 
 def check_image(image: ImageInput) -> None:
-    """Raise the documented failure for one image (clova-api.md 8.1: 40060 / 40061 / 40063)."""
+    """Raise the documented failure for one image."""
     if image.url is not None:
         parts = urlsplit(image.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:

@@ -1,6 +1,6 @@
-"""Parsing and validating native chat bodies: v1 (clova-api.md 2.2) and v3 (3.2-3.7).
+"""Parsing and validating native chat bodies: v1 and v3 (3.2-3.7).
 
-Unknown keys are ignored (the docs' own v3 examples send v1 names, clova-api.md 3.2).
+Unknown keys are ignored (the docs' own v3 examples send v1 names).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def _native_tool_calls(value: Any, where: str) -> list[CallOut]:
 
 
 def parse_v3_messages(body: Mapping[str, Any]) -> list[Turn]:
-    """v3 messages (clova-api.md 3.3): string or part-list content, tool calls, tool results."""
+    """v3 messages: string or part-list content, tool calls, tool results."""
     turns: list[Turn] = []
     for index, message in enumerate(_message_list(body)):
         where = f"messages[{index}]"
@@ -176,7 +176,7 @@ def parse_tools(value: Any, *, require_description: bool) -> list[ToolDef]:
 
 
 def parse_tool_choice(value: Any, tools: list[ToolDef], key: str) -> tuple[str, str | None]:
-    """``auto`` | ``none`` | ``{"type": "function", "function": {"name"}}`` (clova-api.md 3.6)."""
+    """``auto`` | ``none`` | ``{"type": "function", "function": {"name"}}``."""
     if value is None or value == "auto":
         return "auto", None
     if value == "none":
@@ -195,7 +195,7 @@ def parse_tool_choice(value: Any, tools: list[ToolDef], key: str) -> tuple[str, 
 
 
 def parse_v1(body: Mapping[str, Any], spec: ChatModelSpec, model: str, *, tuned: bool) -> ChatCall:
-    """Validate a v1 body (clova-api.md 2.2) into a :class:`ChatCall`."""
+    """Validate a v1 body into a :class:`ChatCall`."""
     turns = parse_v1_messages(body)
     check_common(turns)
     number(body, "temperature", low=0, high=1, low_open=True)
@@ -225,7 +225,7 @@ def parse_v1(body: Mapping[str, Any], spec: ChatModelSpec, model: str, *, tuned:
 
 
 def parse_v3(body: Mapping[str, Any], spec: ChatModelSpec, model: str, *, tuned: bool) -> ChatCall:
-    """Validate a v3 body (clova-api.md 3.2-3.7) into a :class:`ChatCall`."""
+    """Validate a v3 body into a :class:`ChatCall`."""
     turns = parse_v3_messages(body)
     check_common(turns)
     number(body, "topP", low=0, high=1, low_open=True)
@@ -280,8 +280,7 @@ def _response_format(value: Any, spec: ChatModelSpec, *, tuned: bool) -> dict[st
 
 
 def extras_tokens(body: Mapping[str, Any]) -> int:
-    """Tokens of ``tools`` and ``responseFormat``, counted into ``promptTokens`` (clova-api.md
-    6.2)."""
+    """Tokens of ``tools`` and ``responseFormat``, counted into ``promptTokens``."""
     total = 0
     for key in ("tools", "responseFormat"):
         if body.get(key):
@@ -290,7 +289,7 @@ def extras_tokens(body: Mapping[str, Any]) -> int:
 
 
 def tokenize_v1(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``/v1/api-tools/chat-tokenize/{model}`` result (clova-api.md 6.1)."""
+    """``/v1/api-tools/chat-tokenize/{model}`` result."""
     turns = parse_v1_messages(body)
     return {
         "messages": [
@@ -300,7 +299,7 @@ def tokenize_v1(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def tokenize_v3(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``/v3/api-tools/chat-tokenize/{model}`` result (clova-api.md 6.2): per-part counts."""
+    """``/v3/api-tools/chat-tokenize/{model}`` result: per-part counts."""
     turns = parse_v3_messages(body)
     messages: list[dict[str, Any]] = []
     for turn in turns:

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible API under ``/v1/openai`` (clova-api.md 7).
+"""The OpenAI-compatible API under ``/v1/openai``.
 
 Chat replies follow OpenAI's ``chat.completion`` shape plus CLOVA's top-level ``seed`` and
 ``choices[0].message.thinking_content`` (HCX-007); ``created`` follows the ``created_unit``
@@ -9,7 +9,7 @@ deltas, ``content`` deltas, ``tool_calls`` deltas (``index``, then ``id``/``name
 ``arguments``, then argument pieces), and a final chunk with ``finish_reason`` and ``usage``.
 Embeddings accept a string or a list of strings with ``encoding_format`` ``float`` (the
 default, and the only documented value). ``base64``, which the OpenAI SDK asks for unless
-told otherwise, answers 400 / 40001 as the service does (clova-api.md 7): callers must pass
+told otherwise, answers 400 / 40001 as the service does: callers must pass
 ``encoding_format="float"``.
 """
 

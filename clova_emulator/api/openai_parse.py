@@ -1,4 +1,4 @@
-"""Parsing and validating OpenAI-compatible chat bodies (clova-api.md 7).
+"""Parsing and validating OpenAI-compatible chat bodies.
 
 snake_case fields; parameters the docs list as unsupported answer 40002; ranges follow the
 model's native API version (v1 models: ``0 < temperature``; v3 models: ``0 <= temperature``).

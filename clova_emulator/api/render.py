@@ -1,4 +1,4 @@
-"""Native wire shapes of a :class:`Reply`: v1 (clova-api.md 2.3-2.4) and v3 (3.4, 3.8).
+"""Native wire shapes of a :class:`Reply`: v1 and v3 (3.4, 3.8).
 
 v1: ``result.message``, ``stopReason`` (``stop_before`` / ``length``; casing is a knob),
 ``inputLength`` / ``outputLength``, ``seed``. Stream: ``token`` events with the new fragment
@@ -36,7 +36,7 @@ def created_now(knobs: Knobs) -> int:
 
 
 def ai_filter() -> list[dict[str, str]]:
-    """A benign AI-filter verdict (score "2" = low likelihood, clova-api.md 9.1)."""
+    """A benign AI-filter verdict (score "2" = low likelihood)."""
     return [
         {"groupName": group, "name": name, "score": "2", "result": "OK"}
         for group, name in AI_FILTER
@@ -76,7 +76,7 @@ def usage(reply: Reply) -> dict[str, Any]:
 
 
 def native_tool_call(tool_call: CallOut) -> dict[str, Any]:
-    """A tool call as CLOVA sends it: ``arguments`` is an object (clova-api.md 3.6)."""
+    """A tool call as CLOVA sends it: ``arguments`` is an object."""
     return {
         "id": tool_call.id,
         "type": "function",

@@ -1,9 +1,9 @@
 """Checks shared by the native and OpenAI-compatible chat parsers.
 
-Failures follow clova-api.md 8.1: 40001 "Invalid parameter" for ranges and mutually exclusive
-features (the message names them), 40009 for a feature the model lacks, 40080 / 40084 for
-unknown models and model/API mismatches, 40003 for context overflow and too many images,
-40000 for two images in one message.
+Failures follow the documented error codes: 40001 "Invalid parameter" for ranges and
+mutually exclusive features (the message names them), 40009 for a feature the model lacks,
+40080 / 40084 for unknown models and model/API mismatches, 40003 for context overflow and too
+many images, 40000 for two images in one message.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from clova_emulator.serving.envelope import EmulatedApiError, invalid
 
 MAX_SEED = 4_294_967_295
 V1_DEFAULT_MAX_TOKENS = 100
-"""v1 ``maxTokens`` default (clova-api.md 2.2)."""
+"""v1 ``maxTokens`` default."""
 V3_DEFAULT_MAX_TOKENS = 512
 """v3 default is not documented for HCX-005 / DASH-002 [GAP]; the OpenAI layer documents 512."""
 THINKING_DEFAULT_BUDGET = {"none": 512, "low": 5_120, "medium": 10_240, "high": 20_480}
-"""HCX-007 ``maxCompletionTokens`` default by effort (clova-api.md 3.5)."""
+"""HCX-007 ``maxCompletionTokens`` default by effort."""
 
 
 def is_number(value: Any) -> bool:
@@ -147,7 +147,7 @@ def thinking_effort(value: Any, spec: ChatModelSpec, *, tuned: bool) -> str:
 
 
 def check_images(turns: list[Turn], spec: ChatModelSpec, *, tuned: bool) -> None:
-    """Image rules of clova-api.md 3.3: model support, 1 per message, 5 per request, bytes."""
+    """Documented image rules: model support, 1 per message, 5 per request, bytes."""
     total = 0
     for turn in turns:
         images = turn.images
@@ -176,7 +176,7 @@ def check_common(turns: list[Turn]) -> None:
 
 
 def check_exclusions(call: ChatCall, *, explicit_max: int | None, uses_max_tokens: bool) -> None:
-    """Mutually exclusive features (clova-api.md 3.5-3.7, 11.4)."""
+    """Mutually exclusive features."""
     if call.thinking != "none":
         for active, name in (
             (bool(call.tools), "tools"),

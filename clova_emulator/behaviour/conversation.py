@@ -4,7 +4,7 @@ The native v1 / v3 parsers (``native.py``) and the OpenAI-compatible parser
 (``openai_compat.py``) all produce a :class:`ChatCall`; the reply generator
 (``replies.py``) turns it into a :class:`Reply`; the renderers write that reply in the wire
 shape of the route that was called. Token counts here follow ``tokenizer.py`` so chat usage
-and the token calculators agree (clova-api.md 6).
+and the token calculators agree.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class Turn:
         """Tokens per part; the first part also carries the message overhead and tool calls.
 
         Their sum is what chat usage counts for this message, so the v3 calculator's
-        per-part counts add up to ``promptTokens`` (clova-api.md 6.2).
+        per-part counts add up to ``promptTokens``.
         """
         counts = [
             IMAGE_TOKENS if part.kind == "image" else count_tokens(part.text) for part in self.parts

@@ -14,7 +14,7 @@ Order of decisions:
 
 Thinking (HCX-007, effort low/medium/high) comes first and grows with the effort. Then stop
 sequences cut the content, and the output budget (``maxTokens`` / ``maxCompletionTokens``)
-truncates thinking + content, giving ``finish_reason == "length"`` (clova-api.md 3.5).
+truncates thinking + content, giving ``finish_reason == "length"``.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def apply_stop(content: str, stops: list[str]) -> str:
 
 
 def structured_text(call: ChatCall) -> str:
-    """A JSON document valid against the schema, pretty-printed like the docs (clova-api.md 3.7)."""
+    """A JSON document valid against the schema, pretty-printed like the docs."""
     value = fill_answer(call.schema or {}, call)
     return json.dumps(value, ensure_ascii=False, indent=2)
 

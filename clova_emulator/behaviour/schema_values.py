@@ -1,6 +1,6 @@
 """JSON-Schema handling: the structured-output schema check and schema-valid value filling.
 
-:func:`check_response_schema` enforces the documented subset of clova-api.md 3.7 (types
+:func:`check_response_schema` enforces the documented subset of JSON Schema (types
 string/number/boolean/integer/object/array; ``format``, ``minimum``, ``maximum``,
 ``minItems``, ``maxItems``, ``items``, ``properties``, ``required``, ``enum``, ``anyOf``; no
 ``pattern``) and answers 40055 otherwise. :func:`fill` builds a value valid against a schema,

@@ -2,7 +2,7 @@
 
 Chat usage, the three token calculators, embedding ``inputTokens`` and the TPM rate limiter
 all count with :func:`count_tokens`, so the numbers agree with each other (the real service
-counts with its own tokenizer, clova-api.md 6; the client's local estimate deliberately errs
+counts with its own tokenizer; the client's local estimate deliberately errs
 higher and is not imported here).
 
 Rules:
@@ -12,7 +12,7 @@ Rules:
 * each run of ASCII digits is ``ceil(len / 3)`` tokens;
 * every other non-space character is one token; whitespace is free;
 * a chat message costs :data:`MESSAGE_OVERHEAD` tokens on top of its content and every image
-  :data:`IMAGE_TOKENS` (the count shown in the v3 calculator example, clova-api.md 6.2).
+  :data:`IMAGE_TOKENS` (the count shown in the v3 calculator example).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
   loop works); otherwise answer in text from the results (``replies.py``).
 * ``toolChoice`` ``none`` never calls; a forced function is called once per user turn.
 
-Arguments are filled from the request by ``schema_values.fill`` (clova-api.md 3.6 shapes) and
+Arguments are filled from the request by ``schema_values.fill`` and
 never invented: when a required argument is not in the request, the tool is not called and
 the plan records what is missing, so the reply can ask for it as a model would. A forced
 function is always called (the API guarantees the call), with stand-ins for what is missing.
@@ -98,7 +98,7 @@ def clauses(text: str) -> list[str]:
 
 
 def call_id(seed: int, turn_index: int, position: int, name: str) -> str:
-    """``call_`` + 24 alphanumerics (clova-api.md 3.6), derived deterministically."""
+    """``call_`` + 24 alphanumerics, derived deterministically."""
     digest = hashlib.sha256(f"{seed}:{turn_index}:{position}:{name}".encode()).digest()
     return "call_" + "".join(_ID_ALPHABET[byte % len(_ID_ALPHABET)] for byte in digest[:24])
 

@@ -1,10 +1,10 @@
-"""Authentication (clova-api.md 1.2, 11.1).
+"""Authentication.
 
 ``Authorization: Bearer <key>`` with a key from ``Knobs.keys``, or the legacy pair
 ``X-NCP-CLOVASTUDIO-API-KEY`` + ``X-NCP-APIGW-API-KEY`` from ``Knobs.legacy_keys``. Missing
 or unknown keys answer 401 / 40104 "Invalid key"; an ``Authorization`` header with another
 scheme answers 401 / 40102 "Invalid Authentication Type". The OpenAI-compatible API takes
-Bearer keys only (clova-api.md 7).
+Bearer keys only.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Failures and the two error envelopes (clova-api.md 1.3 native, 1.4 OpenAI-compatible).
+"""Failures and the two error envelopes.
 
 Every check in the emulator raises :class:`EmulatedApiError`; the server turns it into the HTTP
 status, CLOVA code and envelope of the route that was called.
@@ -34,7 +34,7 @@ MESSAGES: dict[str, str] = {
     "50000": "Internal server error",
     "50300": "Service unavailable",
 }
-"""Documented messages for the codes the emulator produces (clova-api.md 8.1). ``50300`` is
+"""Documented messages for the codes the emulator produces. ``50300`` is
 emulator-invented: the docs list no 503 code, but proxies in front of the service do send 503."""
 
 
@@ -76,5 +76,5 @@ def native_success(result: Any) -> dict[str, Any]:
 
 
 def openai_error(code: str, message: str) -> dict[str, Any]:
-    """``{"error": {"message", "type": null, "param": null, "code"}}`` (clova-api.md 1.4)."""
+    """``{"error": {"message", "type": null, "param": null, "code"}}``."""
     return {"error": {"message": message, "type": None, "param": None, "code": code}}

@@ -1,4 +1,4 @@
-"""Routing and the request pipeline (clova-api.md 1, 11.2).
+"""Routing and the request pipeline.
 
 Pipeline: strip the legacy ``/testapp`` / ``/serviceapp`` prefix -> route (unknown path:
 404 / 40400) -> latency -> auth (401) -> injected faults (connection reset, 429 / 500 / 503)
@@ -81,7 +81,7 @@ ROUTES: tuple[Route, ...] = (
 
 
 def normalise_path(raw_path: str) -> str:
-    """The path without query string and legacy app prefix (clova-api.md 1.1)."""
+    """The path without query string and legacy app prefix."""
     path = raw_path.split("?", 1)[0].split("#", 1)[0] or "/"
     return _PREFIX_RE.sub("", path)
 

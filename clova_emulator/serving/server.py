@@ -1,7 +1,7 @@
 """The HTTP layer: the stdlib ``ThreadingHTTPServer`` and a handler that writes router replies.
 
 HTTP/1.1 with keep-alive for JSON replies (``Content-Length`` always set). Streams are sent
-without a length and the connection is closed after the last event (clova-api.md 11.5).
+without a length and the connection is closed after the last event.
 A client that disconnects mid-reply (``BrokenPipeError`` / ``ConnectionResetError``) only
 ends its own request. Faults applied here: pacing, cut streams, malformed bodies, resets.
 

@@ -1,4 +1,4 @@
-"""Server-sent-event framing (clova-api.md 2.4, 3.8, 7).
+"""Server-sent-event framing.
 
 Native streams default to the no-space form ``id:..\\nevent:..\\ndata:..\\n\\n`` that real CLOVA
 clients were written against, with a fresh uuid per event; ``space=True`` writes
