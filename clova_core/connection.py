@@ -27,7 +27,7 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -43,6 +43,8 @@ from clova_core.client_cache import AsyncHttpClient, ClientCache, ClientPool, Ht
 from clova_core.constants import DEFAULT_MAX_RETRIES
 from clova_core.quota import QuotaLimiter
 from clova_core.retry import RetryPolicy
+
+_Settings = TypeVar("_Settings", bound="ConnectionSettings")
 
 _NOT_PICKLED = ("api_key", "apigw_api_key", "http_client", "http_async_client")
 """Fields a pickle leaves out: credentials, and httpx clients (live connections)."""
@@ -195,6 +197,18 @@ class ConnectionSettings(BaseModel):
     async def aclose(self) -> None:
         """Close the sync connections and the running event loop's async ones."""
         await self._client_cache.aclose()
+
+    def __enter__(self: _Settings) -> _Settings:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self: _Settings) -> _Settings:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     # --- copies and pickles --------------------------------------------------------------
 

@@ -290,3 +290,37 @@ def test_context_variables_reach_every_embedding_worker(
     asyncio.run(run())
     assert limiter.seen == ["sync-run"] * 12 + ["async-run"] * 12
     obj.close()
+
+
+# --------------------------------------------------------------------- context managers
+
+
+@pytest.mark.parametrize(("cls", "use"), CLASSES, ids=IDS)
+def test_leaving_a_with_block_closes_the_connections(
+    cls: type[Any], use: Use, no_env: None
+) -> None:
+    with Emulator(keys=[KEY_A]) as emu:  # its own port: only these connections
+        with cls(api_key=KEY_A, base_url=emu.base_url) as obj:
+            use(obj)
+            assert _connections_to(emu.port) >= 1
+        deadline = time.monotonic() + 5
+        while _connections_to(emu.port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _connections_to(emu.port) == 0
+
+
+@pytest.mark.parametrize("cls", [ChatClovaX, ClovaXEmbeddings], ids=lambda c: c.__name__)
+async def test_leaving_an_async_with_block_closes_the_connections(
+    cls: type[Any], no_env: None
+) -> None:
+    with Emulator(keys=[KEY_A]) as emu:
+        async with cls(api_key=KEY_A, base_url=emu.base_url) as obj:
+            if cls is ChatClovaX:
+                await obj.ainvoke("안녕하세요")
+            else:
+                await obj.aembed_documents(["하나", "둘"])
+            assert _connections_to(emu.port) >= 1
+        deadline = time.monotonic() + 5
+        while _connections_to(emu.port) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert _connections_to(emu.port) == 0
