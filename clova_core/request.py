@@ -100,7 +100,7 @@ class WireRequest:
     calculators), so a :class:`~clova_core.ratelimit.RateLimiter` lets it through."""
     quota_text: str | None = None
     """An embedding's text, estimated into its quota only when :meth:`quota` is asked (by a
-    rate limiter): the estimate costs about 0.1 ms per 1,000 characters, wasted without one."""
+    rate limiter), since nothing else needs it."""
 
     def quota(self) -> int | None:
         """The tokens this request counts against a quota (see ``quota_tokens``)."""
