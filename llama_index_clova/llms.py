@@ -13,25 +13,15 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.generic_utils import (
-    achat_to_completion_decorator,
-    astream_chat_to_completion_decorator,
-    chat_to_completion_decorator,
-    stream_chat_to_completion_decorator,
-)
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ChatResponseAsyncGen,
     ChatResponseGen,
-    CompletionResponse,
-    CompletionResponseAsyncGen,
-    CompletionResponseGen,
     LLMMetadata,
     MessageRole,
 )
 from llama_index.core.bridge.pydantic import ConfigDict, Field, model_validator
-from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.llm import ToolSelection
 from typing_extensions import override
 
@@ -47,6 +37,7 @@ from clova_core.request import effective_max_tokens, resolve_chat_spec
 from clova_core.turns import achat_turn, chat_turn, needs_several_requests
 from clova_core.types import ChatRequest
 from llama_index_clova.chat_request import ChatCall, build_chat_request
+from llama_index_clova.llm_methods import ChatMethods
 from llama_index_clova.messages import (
     ChatStreamBuilder,
     chat_response_from_result,
@@ -64,7 +55,7 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 
-class ClovaX(ConnectionSettings, StructuredOutputLLM):
+class ClovaX(ChatMethods, ConnectionSettings, StructuredOutputLLM):
     """HyperCLOVA X chat models (HCX-007, HCX-005, HCX-DASH-002, HCX-003, HCX-DASH-001).
 
     Example::
@@ -267,48 +258,6 @@ class ClovaX(ConnectionSettings, StructuredOutputLLM):
                     yield builder.feed(event)
 
         return gen()
-
-    @llm_chat_callback()
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return self._chat(messages, **kwargs)
-
-    @llm_chat_callback()
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return await self._achat(messages, **kwargs)
-
-    @llm_chat_callback()
-    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        return self._stream_chat(messages, **kwargs)
-
-    @llm_chat_callback()
-    async def astream_chat(
-        self, messages: Sequence[ChatMessage], **kwargs: Any
-    ) -> ChatResponseAsyncGen:
-        return await self._astream_chat(messages, **kwargs)
-
-    # ------------------------------------------------- completion, derived from the above
-
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    async def acomplete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponse:
-        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseGen:
-        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
     # ------------------------------------------------------------------- tool calling
 

@@ -21,26 +21,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.generic_utils import (
-    achat_to_completion_decorator,
-    astream_chat_to_completion_decorator,
-    chat_to_completion_decorator,
-    stream_chat_to_completion_decorator,
-)
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ChatResponseAsyncGen,
     ChatResponseGen,
-    CompletionResponse,
-    CompletionResponseAsyncGen,
-    CompletionResponseGen,
     LLMMetadata,
     MessageRole,
     TextBlock,
 )
 from llama_index.core.bridge.pydantic import Field
-from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from typing_extensions import override
@@ -55,6 +45,7 @@ from clova_core.connection import ConnectionSettings
 from clova_core.rag_reasoning_wire import RAG_REASONING_SPEC
 from clova_core.toolkit_types import RagReasoningRequest, RagReasoningResult
 from clova_core.toolkit_wire import MAX_TOOLKIT_OUTPUT_TOKENS
+from llama_index_clova.llm_methods import ChatMethods
 from llama_index_clova.messages import chat_response_from_result, to_clova_messages
 from llama_index_clova.tools import resolve_tool_choice, to_clova_tools, tool_selections
 
@@ -64,7 +55,7 @@ if TYPE_CHECKING:
 RAG_REASONING_MODEL = "rag-reasoning"
 
 
-class ClovaXRAGReasoning(ConnectionSettings, FunctionCallingLLM):
+class ClovaXRAGReasoning(ChatMethods, ConnectionSettings, FunctionCallingLLM):
     """CLOVA Studio RAG Reasoning: retrieval-tool calls, then answers with citations.
 
     Example::
@@ -171,48 +162,6 @@ class ClovaXRAGReasoning(ConnectionSettings, FunctionCallingLLM):
             yield whole.model_copy(update={"delta": whole.message.content or ""})
 
         return once()
-
-    # --- the LLM interface -------------------------------------------------------------
-
-    @llm_chat_callback()
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return self._chat(messages, **kwargs)
-
-    @llm_chat_callback()
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return await self._achat(messages, **kwargs)
-
-    @llm_chat_callback()
-    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        return self._stream_chat(messages, **kwargs)
-
-    @llm_chat_callback()
-    async def astream_chat(
-        self, messages: Sequence[ChatMessage], **kwargs: Any
-    ) -> ChatResponseAsyncGen:
-        return await self._astream_chat(messages, **kwargs)
-
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    async def acomplete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponse:
-        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseGen:
-        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
     # --- tools -------------------------------------------------------------------------
 
