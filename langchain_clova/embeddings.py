@@ -17,6 +17,7 @@ from pydantic import AliasChoices, ConfigDict, Field
 
 from clova_core.connection import ConnectionSettings
 from clova_core.embedding_batch import Progress, aembed_texts, embed_texts
+from clova_core.extras import require
 from clova_core.models import DEFAULT_EMBEDDING_MODEL, EmbeddingModelSpec, get_embedding_model
 from clova_core.types import EmbeddingResult
 
@@ -73,6 +74,12 @@ class ClovaXEmbeddings(ConnectionSettings, Embeddings):
         if not self.show_progress or total <= 1:
             yield None
             return
+        require(
+            "tqdm",
+            package="tqdm",
+            extra="langchain",
+            needed_for="ClovaXEmbeddings(show_progress=True)",
+        )
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, desc=f"Embedding ({self.model})", unit="text")

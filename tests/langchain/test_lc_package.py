@@ -36,6 +36,33 @@ except ImportError as error:
     print(error)
 """
 
+WITHOUT_TQDM = """
+import sys
+
+class BlockTqdm:
+    # Behave as if tqdm were not installed.
+    def find_spec(self, name, path=None, target=None):
+        if name == "tqdm" or name.startswith("tqdm."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, BlockTqdm())
+import httpx
+from clova_core import ClovaError
+from langchain_clova import ClovaXEmbeddings
+
+def handler(request):
+    raise AssertionError("sent a request before checking for tqdm")
+
+client = httpx.Client(transport=httpx.MockTransport(handler))
+embeddings = ClovaXEmbeddings(api_key="test-key", show_progress=True, http_client=client)
+try:
+    embeddings.embed_documents(["one", "two"])
+except ImportError as error:
+    print(type(error).__name__, isinstance(error, ClovaError), error.name)
+    print(error)
+"""
+
 
 def test_import_is_lazy_and_never_imports_llama_index() -> None:
     done = subprocess.run(
@@ -68,5 +95,20 @@ def test_import_without_langchain_core_names_the_extra() -> None:
     assert done.stdout.splitlines() == [
         "MissingExtraError True langchain_core",
         "langchain_clova needs langchain-core, which is not installed. "
+        'Install it with: pip install "clova-integrations[langchain]"',
+    ]
+
+
+def test_show_progress_without_tqdm_names_the_extra() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TQDM],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.splitlines() == [
+        "MissingExtraError True tqdm",
+        "ClovaXEmbeddings(show_progress=True) needs tqdm, which is not installed. "
         'Install it with: pip install "clova-integrations[langchain]"',
     ]
