@@ -96,6 +96,9 @@ class ChatClovaX(ConnectionSettings, BaseChatModel):
     """Ask for AI-filter scores; they appear in ``response_metadata["ai_filter"]``."""
     task_id: str | None = None
     """A tuned model's task id (the request goes to the task's endpoint)."""
+    task_api_version: int | None = None
+    """The tuned task's API version: ``1`` for an HCX-003 / HCX-DASH-001 task made with the
+    older tuning API (its console URL reads ``/v1/tasks/...``); ``None`` picks the default."""
     streaming: bool = False
     """Stream under ``invoke`` too (for callbacks that want tokens)."""
     exact_token_count: bool = False
@@ -162,7 +165,12 @@ class ChatClovaX(ConnectionSettings, BaseChatModel):
     def _spec(self, model: str | None = None) -> ChatModelSpec:
         """The registry entry (or the explicit ``model_spec``) for ``model``."""
         own = model in (None, self.model)
-        request = ChatRequest(messages=(), model=model or self.model, task_id=self.task_id)
+        request = ChatRequest(
+            messages=(),
+            model=model or self.model,
+            task_id=self.task_id,
+            task_api_version=self.task_api_version,
+        )
         return resolve_chat_spec(request, self.model_spec if own else None)
 
     # --- request building (pure) --------------------------------------------------------
@@ -302,6 +310,7 @@ class ChatClovaX(ConnectionSettings, BaseChatModel):
             messages=to_clova_messages(messages),
             model=self.model,
             task_id=self.task_id,
+            task_api_version=self.task_api_version,
             tools=to_clova_tools(format_tools(tools or ())),
         )
         if self.exact_token_count:

@@ -27,6 +27,7 @@ SAMPLING_FIELDS = (
     "thinking",
     "include_ai_filters",
     "task_id",
+    "task_api_version",
     "extra_body",
 )
 """Model fields sent with every request; each may be overridden per call as a keyword."""

@@ -52,6 +52,8 @@ class ChatSettings(Protocol):
     @property
     def task_id(self) -> str | None: ...
     @property
+    def task_api_version(self) -> int | None: ...
+    @property
     def thinking(self) -> ThinkingEffort | None: ...
 
 
@@ -106,6 +108,7 @@ def build_chat_request(
         messages=to_clova_messages(messages),
         model=llm.model,
         task_id=llm.task_id,
+        task_api_version=llm.task_api_version,
         thinking=thinking,
         tools=tools,
         tool_choice=tool_choice if tools else None,

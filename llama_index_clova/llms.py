@@ -96,6 +96,13 @@ class ClovaX(ChatMethods, ConnectionSettings, StructuredOutputLLM):
     )
     include_ai_filters: bool | None = Field(default=None, description="Ask for AI-filter scores.")
     task_id: str | None = Field(default=None, description="Tuned task id (a tuned model).")
+    task_api_version: int | None = Field(
+        default=None,
+        description=(
+            "Tuned task API version: 1 for an HCX-003 / HCX-DASH-001 task made with the older "
+            "tuning API (its console URL reads /v1/tasks/...); None picks the default."
+        ),
+    )
     context_window: int | None = Field(
         default=None, description="Context window reported to LlamaIndex (metadata only)."
     )
@@ -155,7 +162,12 @@ class ClovaX(ChatMethods, ConnectionSettings, StructuredOutputLLM):
     @property
     def spec(self) -> ChatModelSpec:
         """The registry entry (or ``model_spec``) requests are validated against."""
-        request = ChatRequest(messages=(), model=self.model, task_id=self.task_id)
+        request = ChatRequest(
+            messages=(),
+            model=self.model,
+            task_id=self.task_id,
+            task_api_version=self.task_api_version,
+        )
         return resolve_chat_spec(request, self.model_spec)
 
     @property
@@ -175,7 +187,11 @@ class ClovaX(ChatMethods, ConnectionSettings, StructuredOutputLLM):
         """The output cap the core sends when none is given (for prompt sizing), or the
         model's maximum when the server picks it (reasoning on HCX-007)."""
         request = ChatRequest(
-            messages=(), model=self.model, task_id=self.task_id, thinking=self.thinking
+            messages=(),
+            model=self.model,
+            task_id=self.task_id,
+            task_api_version=self.task_api_version,
+            thinking=self.thinking,
         )
         return effective_max_tokens(request, self.spec) or self.spec.max_output_tokens
 

@@ -192,6 +192,8 @@ class ChatRow:
     llamaindex: Callable[[ClovaX], Any] = _li_chat
     reply: Callable[[httpx.Request], httpx.Response] = _reply
     with_key: bool = True
+    path: str | None = None
+    """The path every request goes to, when the row is about it."""
 
 
 CHAT_ROWS: list[ChatRow] = [
@@ -233,7 +235,16 @@ CHAT_ROWS: list[ChatRow] = [
     ),
     ChatRow("v1 model", {"model": "HCX-003", "max_tokens": 100, "temperature": 0.5}),
     ChatRow("reasoning effort", {"model": "HCX-007", "thinking": "low", "max_tokens": 2048}),
-    ChatRow("tuned task", {"model": "HCX-003", "task_id": "abcd1234"}),
+    ChatRow(
+        "tuned task",
+        {"model": "HCX-003", "task_id": "abcd1234"},
+        path="/v2/tasks/abcd1234/chat-completions",
+    ),
+    ChatRow(
+        "tuned task, older tuning API",
+        {"model": "HCX-003", "task_id": "abcd1234", "task_api_version": 1},
+        path="/v1/tasks/abcd1234/chat-completions",
+    ),
     ChatRow(
         "exact token count",
         {"model": "HCX-005", "exact_token_count": True},
@@ -354,6 +365,8 @@ def test_chat_classes_agree(row: ChatRow, monkeypatch: pytest.MonkeyPatch) -> No
     if row.error is None:
         assert langchain.error is None
         assert langchain.requests, "nothing was sent"
+        if row.path is not None:
+            assert {path for _, path, _, _ in langchain.requests} == {row.path}
     else:
         assert langchain.error is row.error
         if issubclass(row.error, errors.APIError):
