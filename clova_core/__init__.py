@@ -5,8 +5,9 @@ embeddings v1 / v2 and the token calculators; per-model request shaping and pre-
 checks; one typed error tree; retries; a QPM / TPM limiter; and a local emulator
 (:mod:`clova_emulator`, imported on demand).
 
-The HTTP classes (clients and streams, which need httpx) are imported on first access, so
-code that only needs the registry, the types or the errors does not pay for httpx.
+The clients, streams, limiters and toolkit types are imported on first access, so code that
+only needs the registry, the types or the errors (every framework class import) pays for
+none of them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from clova_core.citations import UnknownCitationError, search_result_content
 from clova_core.errors import (
     APIConnectionError,
     APIError,
@@ -46,18 +46,6 @@ from clova_core.models import (
     get_chat_model,
     get_embedding_model,
 )
-from clova_core.ratelimit import RateLimiter
-from clova_core.retry import RetryPolicy
-from clova_core.toolkit_types import (
-    Citation,
-    RagReasoningRequest,
-    RagReasoningResult,
-    RerankDocument,
-    RerankResult,
-    Segment,
-    SegmentationResult,
-    SummaryResult,
-)
 from clova_core.types import (
     ChatRequest,
     ChatResult,
@@ -78,16 +66,42 @@ from clova_core.types import (
 if TYPE_CHECKING:
     from clova_core.aiohttp_client import DefaultAioHttpClient
     from clova_core.chat_stream import AsyncChatStream, ChatStream
+    from clova_core.citations import UnknownCitationError, search_result_content
     from clova_core.client import AsyncClovaClient, ClovaClient
+    from clova_core.ratelimit import RateLimiter
     from clova_core.ratelimit_adaptive import AdaptiveRateLimiter
     from clova_core.ratelimit_redis import RedisRateLimiter
+    from clova_core.retry import RetryPolicy
+    from clova_core.toolkit_types import (
+        Citation,
+        RagReasoningRequest,
+        RagReasoningResult,
+        RerankDocument,
+        RerankResult,
+        Segment,
+        SegmentationResult,
+        SummaryResult,
+    )
     from clova_core.transport_errors import (
         CertificateVerifyError,
         PoolTimeoutError,
         ResponseTimeoutError,
     )
+    from clova_core.turns import ToolCallRequiredError
 
 _LAZY = {
+    "UnknownCitationError": "clova_core.citations",
+    "search_result_content": "clova_core.citations",
+    "RateLimiter": "clova_core.ratelimit",
+    "RetryPolicy": "clova_core.retry",
+    "Citation": "clova_core.toolkit_types",
+    "RagReasoningRequest": "clova_core.toolkit_types",
+    "RagReasoningResult": "clova_core.toolkit_types",
+    "RerankDocument": "clova_core.toolkit_types",
+    "RerankResult": "clova_core.toolkit_types",
+    "Segment": "clova_core.toolkit_types",
+    "SegmentationResult": "clova_core.toolkit_types",
+    "SummaryResult": "clova_core.toolkit_types",
     "AsyncClovaClient": "clova_core.client",
     "ClovaClient": "clova_core.client",
     "AsyncChatStream": "clova_core.chat_stream",
@@ -98,6 +112,7 @@ _LAZY = {
     "CertificateVerifyError": "clova_core.transport_errors",
     "PoolTimeoutError": "clova_core.transport_errors",
     "ResponseTimeoutError": "clova_core.transport_errors",
+    "ToolCallRequiredError": "clova_core.turns",
 }
 
 __all__ = [
@@ -156,6 +171,7 @@ __all__ = [
     "Tool",
     "ToolCall",
     "ToolCallChunk",
+    "ToolCallRequiredError",
     "UnknownCitationError",
     "UnknownModelError",
     "UnsupportedFeatureError",

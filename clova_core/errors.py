@@ -12,6 +12,7 @@
         +-- APIConnectionError                 could not connect, or the connection dropped
         |   +-- APITimeoutError
         +-- APIResponseError                   unreadable reply (non-JSON, truncated, bad event)
+        |   +-- ToolCallRequiredError          text twice where a tool call was required
         +-- StreamError                        an ``error`` event, or a stream cut mid-way
         +-- APIStatusError                     an HTTP error status; ``status_code``, ``code``
             +-- BadRequestError (400)
@@ -45,6 +46,14 @@ from clova_core.models import EMBEDDING_MODELS, MAX_IMAGES_PER_REQUEST
 
 class ClovaError(Exception):
     """Base of every error this package raises."""
+
+    index: int | None = None
+    """For an error while embedding several texts: the position of the text that failed
+    (``None`` otherwise)."""
+
+    partial_results: list[Any] | None = None
+    """For an error while embedding several texts: every result finished before it, in input
+    order, ``None`` where a text was not done (``None`` when the call kept none)."""
 
 
 class ClovaConfigurationError(ClovaError, ValueError):

@@ -42,3 +42,30 @@ def test_core_imports_no_framework() -> None:
     # The probe really imported the transport modules (so the check means something).
     for module in ("clova_core.client", "clova_core.chat_stream", "clova_core.sse_events"):
         assert module in result["imported"]
+
+
+def test_every_core_public_name_resolves() -> None:
+    import clova_core
+    import clova_core.errors
+    from clova_core.turns import ToolCallRequiredError
+
+    for name in clova_core.__all__:
+        value = getattr(clova_core, name)
+        assert getattr(value, "__name__", name) == name
+    assert set(clova_core.__all__) <= set(dir(clova_core))
+    assert clova_core.ToolCallRequiredError is ToolCallRequiredError
+    assert issubclass(ToolCallRequiredError, clova_core.APIResponseError)
+    assert "ToolCallRequiredError" in (clova_core.errors.__doc__ or "")
+
+
+def test_error_batch_attributes_are_declared() -> None:
+    from clova_core import ClovaError
+    from clova_core.embedding_batch import naming_text
+
+    error = ClovaError("boom")
+    assert (error.index, error.partial_results) == (None, None)
+    named = naming_text(error, 1, 3, [None])
+    assert named is error
+    assert (error.index, error.partial_results) == (1, [None])
+    assert str(error) == "texts[1] (of 3): boom"
+    assert vars(error) == {"index": 1, "partial_results": [None]}
