@@ -23,8 +23,7 @@ capturing the error with its locals never reveals the key.
 from __future__ import annotations
 
 import ssl
-
-import httpx
+from typing import TYPE_CHECKING
 
 from clova_core.errors import (
     CONNECTION_HINT,
@@ -35,6 +34,9 @@ from clova_core.errors import (
     APIResponseError,
     APITimeoutError,
 )
+
+if TYPE_CHECKING:  # httpx loads with the clients, not with the error types (import cost)
+    import httpx
 
 
 class CertificateVerifyError(APIConnectionError):
@@ -82,6 +84,8 @@ def _is_certificate_failure(exc: BaseException) -> bool:
 
 def _clean_cause(exc: httpx.RequestError) -> httpx.RequestError:
     """A copy of ``exc`` (same class and message) with no request, traceback or chain."""
+    import httpx
+
     try:
         return type(exc)(str(exc))
     except TypeError:  # a subclass with another signature
@@ -99,6 +103,8 @@ def _certificate_error(exc: httpx.RequestError, request_id: str) -> APIError:
 
 def transport_error(exc: httpx.RequestError, request_id: str) -> APIError:
     """``exc`` as the package's error (never raw httpx), with a credential-free cause."""
+    import httpx
+
     error: APIError
     if _is_certificate_failure(exc):  # first: httpx-aiohttp reports it as a ConnectTimeout
         error = _certificate_error(exc, request_id)
