@@ -18,13 +18,7 @@ from typing import Any, Protocol
 
 from llama_index.core.base.llms.types import ChatMessage
 
-from clova_core.models import (
-    CHAT_MODELS,
-    ChatModelSpec,
-    ThinkingEffort,
-    custom_chat_model,
-    get_chat_model,
-)
+from clova_core.models import ThinkingEffort
 from clova_core.types import ChatRequest, Tool
 from llama_index_clova.messages import to_clova_messages
 from llama_index_clova.tools import to_clova_tools
@@ -63,16 +57,6 @@ class ChatCall:
 
     request: ChatRequest
     request_id: str | None
-
-
-def resolve_spec(
-    model: str, *, context_window: int | None = None, num_output: int | None = None
-) -> ChatModelSpec:
-    """The registry spec for ``model``, or a custom one when ``context_window`` is given for
-    a model the registry does not know (a typed ``UnknownModelError`` otherwise)."""
-    if model in CHAT_MODELS or context_window is None:
-        return get_chat_model(model)
-    return custom_chat_model(model, context_window=context_window, max_output_tokens=num_output)
 
 
 def build_chat_request(

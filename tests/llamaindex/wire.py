@@ -127,7 +127,7 @@ def mock_llm(wire: Callable[[httpx.Request], Any], **kwargs: Any) -> ClovaX:
         base_url=BASE_URL,
         max_retries=0,
         http_client=httpx.Client(transport=transport),
-        async_http_client=httpx.AsyncClient(transport=transport),
+        http_async_client=httpx.AsyncClient(transport=transport),
         **kwargs,
     )
 
@@ -143,6 +143,6 @@ def mock_embedding(
         base_url=BASE_URL,
         max_retries=0,
         http_client=httpx.Client(transport=httpx.MockTransport(wire)),
-        async_http_client=httpx.AsyncClient(transport=httpx.MockTransport(async_wire or wire)),
+        http_async_client=httpx.AsyncClient(transport=httpx.MockTransport(async_wire or wire)),
         **kwargs,
     )

@@ -23,8 +23,8 @@ from llama_index.core.prompts import PromptTemplate
 from rel_support import KEY, NO_WAIT, Baseline, client_connections, settle
 
 from clova_core.client import AsyncClovaClient, ClovaClient
+from clova_core.client_cache import ClientPool
 from clova_core.errors import BadRequestError, StreamError
-from clova_core.pool import ClientPool
 from clova_core.types import ChatRequest, Message, ResultEvent
 from clova_emulator import (
     Emulator,
