@@ -50,15 +50,14 @@ def naming_text(
     """``error`` (same object, same type) with the failing text's position in its message
     (in a batch of several) and in ``index`` / ``partial_results`` attributes. Errors that
     are not a ``ClovaError`` (an interrupt, a bug) are returned unchanged."""
-    if not isinstance(error, ClovaError) or error.index is not None:
-        return error
-    prefix = f"texts[{index}] (of {total}): " if total > 1 else ""
-    if prefix and error.args:
-        error.args = (f"{prefix}{error.args[0]}", *error.args[1:])
-    if prefix and isinstance(error, APIError):
-        error.message = f"{prefix}{error.message}"
-    error.index = index
-    error.partial_results = list(partial_results) if partial_results is not None else None
+    if isinstance(error, ClovaError) and error.index is None:
+        prefix = f"texts[{index}] (of {total}): " if total > 1 else ""
+        if prefix and error.args:
+            error.args = (f"{prefix}{error.args[0]}", *error.args[1:])
+        if prefix and isinstance(error, APIError):
+            error.message = f"{prefix}{error.message}"
+        error.index = index
+        error.partial_results = list(partial_results) if partial_results is not None else None
     return error
 
 
