@@ -24,6 +24,7 @@ Infinity, no lone surrogates), naming the caller's field.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from clova_core.errors import ClovaValidationError
@@ -167,3 +168,60 @@ def normalize_schema(
         raise ClovaValidationError(f"{what} must be a JSON-schema object, not a boolean.")
     check_json_value(result, what)
     return result
+
+
+def check_not_recursive(schema: Mapping[str, Any], *, what: str = "response_format") -> None:
+    """Raise :class:`ClovaValidationError` if a local ``$ref`` of ``schema`` reaches itself.
+
+    For callers that inline ``$ref`` s with a library which cuts cycles silently (the
+    recursive part would be sent as ``{}``): check the raw schema (``model_json_schema()``)
+    first. Only the ``$ref`` graph is walked; :func:`normalize_schema` checks the rest.
+    """
+    edges: dict[str, set[str]] = {}
+
+    def refs_in(node: Any, into: set[str]) -> None:
+        stack = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, Mapping):
+                ref = item.get("$ref")
+                if isinstance(ref, str) and ref.startswith("#"):
+                    into.add(ref)
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+
+    def targets(ref: str) -> set[str]:
+        if ref not in edges:
+            found: set[str] = set()
+            edges[ref] = found
+            # A broken reference is normalize_schema's to report.
+            with suppress(ClovaValidationError):
+                refs_in(_resolve_pointer(schema, ref, "$", what), found)
+        return edges[ref]
+
+    roots: set[str] = set()
+    refs_in({k: v for k, v in schema.items() if k not in _DROPPED}, roots)
+    # Depth-first search for a cycle; the path is kept to name the recursive reference.
+    for root in sorted(roots):
+        path: list[tuple[str, list[str]]] = [(root, sorted(targets(root)))]
+        on_path = {root}
+        done: set[str] = set()
+        while path:
+            ref, pending = path[-1]
+            if not pending:
+                path.pop()
+                on_path.discard(ref)
+                done.add(ref)
+                continue
+            nxt = pending.pop()
+            if nxt in on_path:
+                raise ClovaValidationError(
+                    f"{what}: $ref {nxt!r} is recursive (a model that contains itself); "
+                    "CLOVA needs a self-contained schema, so recursive models cannot be used. "
+                    "Flatten the recursion (e.g. cap the nesting depth with separate "
+                    "Level1 / Level2 models)."
+                )
+            if nxt not in done:
+                path.append((nxt, sorted(targets(nxt))))
+                on_path.add(nxt)

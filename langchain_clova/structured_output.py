@@ -34,7 +34,7 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from clova_core.errors import ClovaValidationError, UnsupportedFeatureError
 from clova_core.features import structured_output_method
 from clova_core.models import ChatModelSpec
-from langchain_clova.tools import inline_refs
+from langchain_clova.tools import check_not_recursive_tool, inline_refs
 
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
 SchemaLike = Mapping[str, Any] | type
@@ -62,6 +62,7 @@ def json_schema_of(schema: SchemaLike) -> dict[str, Any]:
     LangChain's conversion inlines ``$ref`` s and drops titles, which keeps the schema
     within the documented subset for ordinary Pydantic / TypedDict / JSON-schema inputs.
     """
+    check_not_recursive_tool(schema, "response_format")
     parameters = convert_to_openai_tool(schema)["function"].get("parameters")
     if not isinstance(parameters, Mapping):
         raise ClovaValidationError(f"Cannot build a JSON schema from {schema!r}.")

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.json_schema import dereference_refs
+from pydantic import BaseModel
 
 from clova_core.errors import ClovaValidationError, UnsupportedFeatureError
 from clova_core.features import require_tools
 from clova_core.models import ChatModelSpec
+from clova_core.schema import check_not_recursive
 from clova_core.types import Tool, ToolChoice
 
 if TYPE_CHECKING:  # langchain_core.tools.base builds pydantic models: ~15 ms at import
@@ -56,8 +58,33 @@ def refuse_answer_tools(tools: Sequence[ToolLike], tool_choice: ToolChoiceLike) 
             )
 
 
+def raw_schema(tool: ToolLike) -> Mapping[str, Any] | None:
+    """The JSON schema of ``tool`` before LangChain inlines its ``$ref`` s, where it has one:
+    a Pydantic model's ``model_json_schema()``, a tool's args schema, a JSON-schema dict."""
+    if isinstance(tool, type) and issubclass(tool, BaseModel):
+        return tool.model_json_schema()
+    args_schema = getattr(tool, "args_schema", None)
+    if isinstance(args_schema, type) and issubclass(args_schema, BaseModel):
+        return args_schema.model_json_schema()
+    if isinstance(tool, Mapping):
+        function = tool.get("function", tool)
+        parameters = function.get("parameters") if isinstance(function, Mapping) else None
+        return parameters if isinstance(parameters, Mapping) else tool
+    return None
+
+
+def check_not_recursive_tool(tool: ToolLike, what: str) -> None:
+    """Refuse a recursive schema (typed error) before LangChain's ``$ref`` inlining, which
+    would cut the recursion silently (the recursive fields sent as ``{}``)."""
+    schema = raw_schema(tool)
+    if schema is not None:
+        check_not_recursive(schema, what=what)
+
+
 def format_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
     """OpenAI-format tool dicts, as bound to the model."""
+    for tool in tools:
+        check_not_recursive_tool(tool, "tools")
     return [convert_to_openai_tool(tool) for tool in tools]
 
 
@@ -91,6 +118,7 @@ def inline_refs(schema: Mapping[str, Any]) -> dict[str, Any]:
     Pydantic / TypedDict inputs but passes a raw JSON schema (``model_json_schema()``)
     through with its ``$defs``.
     """
+    check_not_recursive(schema)
     inlined = dereference_refs(dict(schema))
     for key in ("$defs", "definitions"):
         inlined.pop(key, None)

@@ -16,6 +16,7 @@ from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
+from clova_core.schema import check_not_recursive
 from clova_core.types import Tool, ToolChoice
 
 if TYPE_CHECKING:
@@ -23,7 +24,14 @@ if TYPE_CHECKING:
 
 
 def to_clova_tools(tools: Sequence[BaseTool]) -> list[Tool]:
-    """Core tool specs from LlamaIndex tools (name, description, JSON-Schema parameters)."""
+    """Core tool specs from LlamaIndex tools (name, description, JSON-Schema parameters).
+
+    A recursive ``fn_schema`` is refused (typed error) before ``get_parameters_dict()``,
+    which would inline its ``$ref`` s and cut the recursion silently."""
+    for tool in tools:
+        fn_schema = tool.metadata.fn_schema
+        if fn_schema is not None:
+            check_not_recursive(fn_schema.model_json_schema(), what="tools")
     return [
         Tool(
             name=tool.metadata.get_name(),

@@ -177,3 +177,37 @@ def test_profiles_follow_the_registry() -> None:
     assert hcx007["structured_output"]
     assert hcx007["reasoning_effort_levels"] == ["none", "low", "medium", "high"]
     assert hcx007["reasoning_effort_default"] == "low"
+
+
+class Node(BaseModel):
+    """A tree node: recursive, so it has no self-contained JSON schema."""
+
+    name: str
+    children: list[Node] = Field(default_factory=list)
+
+
+@pytest.mark.parametrize(
+    ("model", "method"), [("HCX-007", "json_schema"), ("HCX-005", "function_calling")]
+)
+def test_recursive_model_is_refused_before_sending(model: str, method: Any) -> None:
+    import httpx
+
+    from langchain_clova import ChatClovaX
+
+    sent: list[httpx.Request] = []
+
+    def wire(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    llm = ChatClovaX(
+        model=model,
+        api_key="test-key",
+        max_retries=0,
+        http_client=httpx.Client(transport=httpx.MockTransport(wire)),
+    )
+    with pytest.raises(ClovaValidationError, match=r"recursive.*Flatten the recursion"):
+        llm.with_structured_output(Node, method=method).invoke("a tree, please")
+    with pytest.raises(ClovaValidationError, match="recursive"):
+        llm.bind_tools([Node]).invoke("a tree, please")
+    assert sent == []

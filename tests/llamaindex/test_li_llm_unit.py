@@ -658,3 +658,24 @@ def test_serialisation_round_trip_reads_the_key_from_the_environment(
         ["\n\n"],
     )
     assert again.metadata == llm.metadata
+
+
+class TreeNode(BaseModel):
+    """A tree node: recursive, so it has no self-contained JSON schema."""
+
+    name: str
+    children: list[TreeNode] = Field(default_factory=list)
+
+
+@pytest.mark.parametrize("model", ["HCX-007", "HCX-005"])
+def test_recursive_output_class_is_refused_before_sending(model: str) -> None:
+    sent: list[Any] = []
+
+    def wire(request: Any) -> Any:
+        sent.append(request)
+        raise AssertionError("a recursive schema was sent")
+
+    llm = mock_llm(wire, model=model)
+    with pytest.raises(ClovaValidationError, match=r"recursive.*Flatten the recursion"):
+        llm.structured_predict(TreeNode, PromptTemplate("A tree about {topic}."), topic="oaks")
+    assert sent == []
