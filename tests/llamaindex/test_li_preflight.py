@@ -45,10 +45,10 @@ def test_over_long_prompt_on_hcx_dash_001(target: Target, emu: Emulator) -> None
     assert emu.requests == []
 
 
-def test_exact_token_check_asks_the_token_calculator_first(target: Target, emu: Emulator) -> None:
+def test_exact_token_count_asks_the_token_calculator_first(target: Target, emu: Emulator) -> None:
     # Over HCX-003's 7,600 input tokens, but not by the local lower bound: the exact count
     # from CLOVA's token calculator catches it before the chat request.
-    llm = target.llm(model="HCX-003", exact_token_check=True)
+    llm = target.llm(model="HCX-003", exact_token_count=True)
     with pytest.raises(ContextLimitError) as info:
         llm.complete(SENTENCE * 1_000)
     assert info.value.exact is True
