@@ -7,6 +7,7 @@ from them with LlamaIndex's own adapters.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,19 +32,23 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 class ChatMethods:
     """``chat`` / ``stream_chat`` and their async twins, and the completion methods."""
 
+    @abstractmethod
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        raise NotImplementedError
+        """One chat call."""
 
+    @abstractmethod
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        raise NotImplementedError
+        """One chat call, async."""
 
+    @abstractmethod
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        raise NotImplementedError
+        """One streamed chat call."""
 
+    @abstractmethod
     async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        raise NotImplementedError
+        """One streamed chat call, async."""
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:

@@ -39,7 +39,7 @@ from clova_core.transport_errors import (
 )
 from clova_core.types import ChatRequest, Message
 
-KEY = "nv-0123456789abcdef-secret"
+KEY = "nv-FAKE-hostile-probe-secret"  # not key-shaped: hyphens break the nv- pattern
 LEGACY_KEY = "legacy-clovastudio-secret-1234"
 GATEWAY_KEY = "legacy-apigw-secret-5678"
 HELLO = ChatRequest(messages=[Message("user", "hello")], model="HCX-005")
