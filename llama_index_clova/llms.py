@@ -46,8 +46,7 @@ from llama_index_clova.messages import (
 from llama_index_clova.structured import Strategy, StructuredOutputLLM, choose_strategy
 from llama_index_clova.tools import (
     keep_first_tool_call,
-    resolve_tool_choice,
-    to_clova_tools,
+    prepare_chat_with_tools,
     tool_selections,
 )
 
@@ -293,20 +292,9 @@ class ClovaX(ChatMethods, ConnectionSettings, StructuredOutputLLM):
         ``allow_parallel_tool_calls`` has no CLOVA switch; it is applied to the response by
         :meth:`_validate_chat_with_tools_response`.
         """
-        messages = list(chat_history or [])
-        if user_msg is not None:
-            if isinstance(user_msg, str):
-                user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
-            messages.append(user_msg)
-        tool_choice = resolve_tool_choice(
-            kwargs.pop("tool_choice", None), tool_required=tool_required, has_tools=bool(tools)
+        return prepare_chat_with_tools(
+            tools, user_msg, chat_history, tool_required=tool_required, kwargs=kwargs
         )
-        return {
-            "messages": messages,
-            "tools": to_clova_tools(tools),
-            "tool_choice": tool_choice,
-            **kwargs,
-        }
 
     def _validate_chat_with_tools_response(
         self,

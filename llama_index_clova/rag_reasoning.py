@@ -47,7 +47,7 @@ from clova_core.toolkit_types import RagReasoningRequest, RagReasoningResult
 from clova_core.toolkit_wire import MAX_TOOLKIT_OUTPUT_TOKENS
 from llama_index_clova.llm_methods import ChatMethods
 from llama_index_clova.messages import chat_response_from_result, to_clova_messages
-from llama_index_clova.tools import resolve_tool_choice, to_clova_tools, tool_selections
+from llama_index_clova.tools import prepare_chat_with_tools, tool_selections
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -176,20 +176,9 @@ class ClovaXRAGReasoning(ChatMethods, ConnectionSettings, FunctionCallingLLM):
         tool_required: bool = False,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        messages = list(chat_history or [])
-        if user_msg is not None:
-            if isinstance(user_msg, str):
-                user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
-            messages.append(user_msg)
-        choice = resolve_tool_choice(
-            kwargs.pop("tool_choice", None), tool_required=tool_required, has_tools=bool(tools)
+        return prepare_chat_with_tools(
+            tools, user_msg, chat_history, tool_required=tool_required, kwargs=kwargs
         )
-        return {
-            "messages": messages,
-            "tools": to_clova_tools(tools),
-            "tool_choice": choice,
-            **kwargs,
-        }
 
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, ToolCallBlock
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 
@@ -64,6 +64,32 @@ def resolve_tool_choice(
     if tool_choice:
         return tool_choice
     return "required" if tool_required else None
+
+
+def prepare_chat_with_tools(
+    tools: Sequence[BaseTool],
+    user_msg: str | ChatMessage | None,
+    chat_history: list[ChatMessage] | None,
+    *,
+    tool_required: bool,
+    kwargs: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``chat`` arguments of ``_prepare_chat_with_tools``: the history plus the user
+    message, the tools as core specs and the resolved tool choice; other keywords pass on."""
+    messages = list(chat_history or [])
+    if user_msg is not None:
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        messages.append(user_msg)
+    tool_choice = resolve_tool_choice(
+        kwargs.pop("tool_choice", None), tool_required=tool_required, has_tools=bool(tools)
+    )
+    return {
+        "messages": messages,
+        "tools": to_clova_tools(tools),
+        "tool_choice": tool_choice,
+        **kwargs,
+    }
 
 
 def tool_selections(response: ChatResponse, *, error_on_no_tool_call: bool) -> list[ToolSelection]:
