@@ -243,7 +243,7 @@ def tool_choice_to_wire(request: ChatRequest) -> str | dict[str, Any] | None:
     return {"type": "function", "function": {"name": choice}}
 
 
-def _unwrap_schema(value: Mapping[str, Any]) -> Mapping[str, Any]:
+def unwrap_schema(value: Mapping[str, Any]) -> Mapping[str, Any]:
     """Accept CLOVA's ``{"type": "json", "schema": ...}`` and OpenAI's ``json_schema`` wrappers."""
     if value.get("type") == "json" and isinstance(value.get("schema"), Mapping):
         schema: Mapping[str, Any] = value["schema"]
@@ -274,7 +274,7 @@ def response_format_to_wire(
             "response_format must be a JSON-schema dict, got "
             f"{type(request.response_format).__name__}."
         )
-    schema = normalize_schema(_unwrap_schema(request.response_format), allow_pattern=False)
+    schema = normalize_schema(unwrap_schema(request.response_format), allow_pattern=False)
     return {"type": "json", "schema": schema}
 
 

@@ -38,6 +38,7 @@ from clova_core.features import (
     response_format_to_wire,
     structured_output_method,
     tools_to_wire,
+    unwrap_schema,
 )
 from clova_core.models import ChatModelSpec
 from clova_core.request import resolve_chat_spec
@@ -188,7 +189,7 @@ def _required_call(request: ChatRequest) -> TurnSteps:
 
 def answer_tool(schema: Mapping[str, Any]) -> Tool:
     """The function whose arguments are the answer, named after the schema's title."""
-    inner = _unwrap(schema)
+    inner = unwrap_schema(schema)
     title = inner.get("title")
     name = re.sub(r"[^A-Za-z0-9_-]", "_", title) if isinstance(title, str) else ""
     description = inner.get("description")
@@ -197,18 +198,6 @@ def answer_tool(schema: Mapping[str, Any]) -> Tool:
         description=description if isinstance(description, str) else ANSWER_TOOL_DESCRIPTION,
         parameters=inner,
     )
-
-
-def _unwrap(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    if schema.get("type") == "json" and isinstance(schema.get("schema"), Mapping):
-        inner: Mapping[str, Any] = schema["schema"]
-        return inner
-    wrapped = schema.get("json_schema")
-    if schema.get("type") == "json_schema" and isinstance(wrapped, Mapping):
-        nested = wrapped.get("schema")
-        if isinstance(nested, Mapping):
-            return nested
-    return schema
 
 
 def answer_from_call(result: ChatResult, name: str) -> ChatResult:
