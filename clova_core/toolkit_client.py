@@ -10,14 +10,19 @@ chat and embeddings. One call is one request:
 * ``summarize``     ``POST /v1/api-tools/summarization/v2``  -> :class:`SummaryResult`
 * ``rag_reasoning`` ``POST /v1/api-tools/rag-reasoning``     -> :class:`RagReasoningResult`
 
+:func:`segment_text` / :func:`asegment_text` segment a text of any length: one request per
+120,000-character piece (the async one sends the pieces concurrently), with offsets into the
+whole text.
+
 RAG Reasoning is not streamed: the docs do not say the endpoint streams [gap], so the
 framework classes deliver its answer as one chunk.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from clova_core.client_base import new_request_id
 from clova_core.rag_reasoning_wire import parse_rag_reasoning, prepare_rag_reasoning
@@ -26,6 +31,7 @@ from clova_core.toolkit_types import (
     RagReasoningRequest,
     RagReasoningResult,
     RerankResult,
+    Segment,
     SegmentationResult,
     SummaryResult,
 )
@@ -36,9 +42,14 @@ from clova_core.toolkit_wire import (
     prepare_rerank,
     prepare_segmentation,
     prepare_summarization,
+    segmentation_windows,
+    shifted,
 )
 
-__all__ = ["AsyncToolkitMethods", "ToolkitMethods"]
+if TYPE_CHECKING:
+    from clova_core.client import AsyncClovaClient, ClovaClient
+
+__all__ = ["AsyncToolkitMethods", "ToolkitMethods", "asegment_text", "segment_text"]
 
 
 class _Posts(Protocol):
@@ -197,3 +208,23 @@ class AsyncToolkitMethods:
         wire = prepare_rag_reasoning(request)
         rid = request_id or new_request_id()
         return parse_rag_reasoning(await self._post(wire, rid), request=request, request_id=rid)
+
+
+def segment_text(client: ClovaClient, text: str, **options: Any) -> list[Segment]:
+    """The topic paragraphs of ``text`` of any length, with offsets into it (one
+    :meth:`~ToolkitMethods.segment` request per piece; none for empty text)."""
+    segments: list[Segment] = []
+    for offset, piece in segmentation_windows(text):
+        segments.extend(shifted(client.segment(piece, **options).segments, offset))
+    return segments
+
+
+async def asegment_text(client: AsyncClovaClient, text: str, **options: Any) -> list[Segment]:
+    """:func:`segment_text` with the pieces sent concurrently."""
+    windows = segmentation_windows(text)
+    results = await asyncio.gather(*(client.segment(piece, **options) for _, piece in windows))
+    return [
+        segment
+        for (offset, _), result in zip(windows, results, strict=True)
+        for segment in shifted(result.segments, offset)
+    ]

@@ -23,8 +23,8 @@ from langchain_core.documents import Document
 from langchain_text_splitters import TextSplitter
 
 from clova_core.connection import ConnectionSettings
+from clova_core.toolkit_client import asegment_text, segment_text
 from clova_core.toolkit_types import Segment
-from clova_core.toolkit_wire import segmentation_windows, shifted
 
 
 class ClovaXSegmentationSplitter(TextSplitter):
@@ -82,12 +82,7 @@ class ClovaXSegmentationSplitter(TextSplitter):
     def segment_text(self, text: str) -> list[Segment]:
         """The topic paragraphs of ``text``, with offsets (one request per 120,000
         characters; none for empty text)."""
-        client = self.connection._core().sync
-        segments: list[Segment] = []
-        for offset, piece in segmentation_windows(text):
-            result = client.segment(piece, **self._options())
-            segments.extend(shifted(result.segments, offset))
-        return segments
+        return segment_text(self.connection._core().sync, text, **self._options())
 
     def split_text(self, text: str) -> list[str]:
         """The topic paragraphs of ``text``."""
@@ -106,15 +101,7 @@ class ClovaXSegmentationSplitter(TextSplitter):
     async def asegment_text(self, text: str) -> list[Segment]:
         """Async :meth:`segment_text` (the pieces of a long text are sent concurrently)."""
         client = self.connection._core().for_running_loop()
-        windows = segmentation_windows(text)
-        results = await asyncio.gather(
-            *(client.segment(piece, **self._options()) for _, piece in windows)
-        )
-        return [
-            segment
-            for (offset, _), result in zip(windows, results, strict=True)
-            for segment in shifted(result.segments, offset)
-        ]
+        return await asegment_text(client, text, **self._options())
 
     async def acreate_documents(
         self, texts: list[str], metadatas: list[dict[Any, Any]] | None = None

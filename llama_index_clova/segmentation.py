@@ -22,8 +22,8 @@ from llama_index.core.node_parser.node_utils import build_nodes_from_splits
 from llama_index.core.schema import BaseNode, MetadataMode, TextNode
 
 from clova_core.connection import ConnectionSettings
+from clova_core.toolkit_client import asegment_text, segment_text
 from clova_core.toolkit_types import Segment
-from clova_core.toolkit_wire import segmentation_windows, shifted
 
 
 class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
@@ -88,10 +88,7 @@ class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
         client = self._core().sync
         out: list[BaseNode] = []
         for node in nodes:
-            segments: list[Segment] = []
-            for offset, piece in segmentation_windows(self._text(node)):
-                result = client.segment(piece, **self._options())
-                segments.extend(shifted(result.segments, offset))
+            segments = segment_text(client, self._text(node), **self._options())
             out.extend(self._nodes(node, segments))
         return out
 
@@ -100,18 +97,9 @@ class ClovaXSegmentationParser(ConnectionSettings, NodeParser):
     ) -> list[BaseNode]:
         client = self._core().for_running_loop()
 
-        async def one(node: BaseNode) -> list[Segment]:
-            windows = segmentation_windows(self._text(node))
-            results = await asyncio.gather(
-                *(client.segment(piece, **self._options()) for _, piece in windows)
-            )
-            return [
-                segment
-                for (offset, _), result in zip(windows, results, strict=True)
-                for segment in shifted(result.segments, offset)
-            ]
-
-        results = await asyncio.gather(*(one(node) for node in nodes))
+        results = await asyncio.gather(
+            *(asegment_text(client, self._text(node), **self._options()) for node in nodes)
+        )
         out: list[BaseNode] = []
         for node, segments in zip(nodes, results, strict=True):
             out.extend(self._nodes(node, segments))
